@@ -1,0 +1,5 @@
+"""``python -m photoq`` is the ``photoq`` command."""
+
+from photoq.cli import main
+
+main()

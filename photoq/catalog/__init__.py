@@ -1,0 +1,1 @@
+"""The catalog: models, engines, migrations and the repository."""

@@ -1,0 +1,327 @@
+"""Job rows and their attempts: creation, the claim/finish protocol, and queries.
+
+The protocol that makes cancel, purge, redelivery and re-publishing safe (DESIGN.md invariant 2):
+a job row names the one broker message allowed to run it (``message_id``). A worker *claims* the
+job with that id; a message whose id no longer matches, or whose job is final, is dropped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+
+from photoq.catalog.models import (
+    FINAL_STATES,
+    UNFINISHED_STATES,
+    Job,
+    JobAttempt,
+    JobStatus,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from photoq.catalog.store import Catalog
+
+CLAIMABLE = (JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.RUNNING)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What it takes to create a job."""
+
+    kind: str
+    queue: str
+    priority: int
+    max_retries: int
+    photo_id: int | None = None
+    session_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A job ready to be published: the message must carry exactly this id."""
+
+    job_id: int
+    kind: str
+    queue: str
+    priority: int
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job a worker now owns for one attempt."""
+
+    job_id: int
+    attempt_id: int
+    attempt: int
+    max_retries: int
+    priority: int
+    kind: str
+    photo_id: int | None
+    session_id: int | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as users see it."""
+
+    id: int
+    kind: str
+    status: str
+    queue: str
+    priority: int
+    attempts: int
+    max_retries: int
+    photo_id: int | None
+    session_id: int | None
+    error_type: str | None
+    error_message: str | None
+    worker: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+
+
+def _info(job: Job) -> JobInfo:
+    return JobInfo(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        queue=job.queue,
+        priority=job.priority,
+        attempts=job.attempts,
+        max_retries=job.max_retries,
+        photo_id=job.photo_id,
+        session_id=job.session_id,
+        error_type=job.error_type,
+        error_message=job.error_message,
+        worker=job.worker,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        result=job.result,
+    )
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+class JobRepository:
+    """All reads and writes of ``jobs`` and ``job_attempts``."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def create(self, specs: list[NewJob]) -> list[Dispatch]:
+        """Insert jobs already marked queued with their message ids, in one transaction.
+
+        The row is written before the message is sent, so a worker never sees a message for a
+        job it cannot find; a message that then fails to send is re-published by recovery.
+        """
+        now = utcnow()
+        rows = [
+            Job(
+                kind=s.kind,
+                queue=s.queue,
+                priority=s.priority,
+                max_retries=s.max_retries,
+                photo_id=s.photo_id,
+                session_id=s.session_id,
+                payload=s.payload,
+                status=JobStatus.QUEUED,
+                attempts=0,
+                message_id=new_message_id(),
+                created_at=now,
+                queued_at=now,
+            )
+            for s in specs
+        ]
+        with self.catalog.transaction() as db:
+            db.add_all(rows)
+            db.flush()
+            return [Dispatch(r.id, r.kind, r.queue, r.priority, r.message_id or "") for r in rows]
+
+    def republish(self, job_id: int, *, priority: int | None = None) -> Dispatch | None:
+        """Give an unfinished job a fresh message id; the old message becomes superseded."""
+        message_id = new_message_id()
+        values: dict[str, Any] = {"message_id": message_id, "queued_at": utcnow()}
+        if priority is not None:
+            values["priority"] = priority
+        with self.catalog.transaction() as db:
+            job = db.get(Job, job_id)
+            if job is None or job.status in FINAL_STATES:
+                return None
+            if job.status == JobStatus.PENDING:
+                values["status"] = JobStatus.QUEUED
+            db.execute(update(Job).where(Job.id == job_id).values(**values))
+            return Dispatch(
+                job.id, job.kind, job.queue, values.get("priority", job.priority), message_id
+            )
+
+    def claim(self, job_id: int, message_id: str, worker: str | None) -> Claim | None:
+        """Take the job for one attempt, or ``None`` if this message must be dropped.
+
+        A job still ``running`` under the same message id is a redelivery after its worker died:
+        the dangling attempt is closed as ``lost`` and a new one begins.
+        """
+        now = utcnow()
+        with self.catalog.transaction() as db:
+            claimed = db.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.message_id == message_id, Job.status.in_(CLAIMABLE))
+                .values(
+                    status=JobStatus.RUNNING,
+                    attempts=Job.attempts + 1,
+                    worker=worker,
+                    started_at=func.coalesce(Job.started_at, now),
+                )
+                .returning(
+                    Job.attempts,
+                    Job.max_retries,
+                    Job.priority,
+                    Job.kind,
+                    Job.photo_id,
+                    Job.session_id,
+                    Job.payload,
+                )
+            ).one_or_none()
+            if claimed is None:
+                return None
+            db.execute(
+                update(JobAttempt)
+                .where(JobAttempt.job_id == job_id, JobAttempt.finished_at.is_(None))
+                .values(
+                    finished_at=now,
+                    outcome="lost",
+                    error_type="WorkerLost",
+                    error_message="the worker running this attempt died",
+                )
+            )
+            attempt = JobAttempt(
+                job_id=job_id,
+                number=claimed.attempts,
+                message_id=message_id,
+                worker=worker,
+                started_at=now,
+            )
+            db.add(attempt)
+            db.flush()
+            return Claim(
+                job_id,
+                attempt.id,
+                claimed.attempts,
+                claimed.max_retries,
+                claimed.priority,
+                claimed.kind,
+                claimed.photo_id,
+                claimed.session_id,
+                claimed.payload or {},
+            )
+
+    def _finish(
+        self,
+        claim: Claim,
+        message_id: str,
+        job_values: dict[str, Any],
+        attempt_values: dict[str, Any],
+    ) -> bool:
+        now = utcnow()
+        with self.catalog.transaction() as db:
+            db.execute(
+                update(JobAttempt)
+                .where(JobAttempt.id == claim.attempt_id)
+                .values(finished_at=now, **attempt_values)
+            )
+            done = db.execute(
+                update(Job)
+                .where(
+                    Job.id == claim.job_id,
+                    Job.message_id == message_id,
+                    Job.status == JobStatus.RUNNING,
+                )
+                .values(**job_values)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def succeed(self, claim: Claim, message_id: str, result: dict[str, Any] | None) -> bool:
+        """Mark the job succeeded; False when it was cancelled or superseded meanwhile."""
+        return self._finish(
+            claim,
+            message_id,
+            {
+                "status": JobStatus.SUCCEEDED,
+                "result": result,
+                "finished_at": utcnow(),
+                "error_type": None,
+                "error_message": None,
+            },
+            {"outcome": "succeeded"},
+        )
+
+    def schedule_retry(
+        self, claim: Claim, message_id: str, error: BaseException, delay: float
+    ) -> bool:
+        """Record a transient failure; the job waits ``delay`` seconds as ``retrying``."""
+        kind, text = type(error).__name__, str(error)
+        return self._finish(
+            claim,
+            message_id,
+            {"status": JobStatus.RETRYING, "error_type": kind, "error_message": text},
+            {"outcome": "retry", "error_type": kind, "error_message": text, "retry_delay": delay},
+        )
+
+    def mark_dead(self, claim: Claim, message_id: str, error: BaseException) -> bool:
+        """Record a permanent failure (or exhausted retries): the job is dead."""
+        kind, text = type(error).__name__, str(error)
+        return self._finish(
+            claim,
+            message_id,
+            {
+                "status": JobStatus.DEAD,
+                "error_type": kind,
+                "error_message": text,
+                "finished_at": utcnow(),
+            },
+            {"outcome": "failed", "error_type": kind, "error_message": text},
+        )
+
+    def get(self, job_id: int) -> JobInfo | None:
+        with self.catalog.transaction() as db:
+            job = db.get(Job, job_id)
+            return None if job is None else _info(job)
+
+    def attempts(self, job_id: int) -> list[JobAttempt]:
+        with self.catalog.transaction() as db:
+            stmt = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.number)
+            return list(db.scalars(stmt))
+
+    def unfinished(self, session_id: int | None = None) -> list[JobInfo]:
+        """Jobs that still owe work, oldest first (optionally of one session)."""
+        stmt = select(Job).where(Job.status.in_(UNFINISHED_STATES)).order_by(Job.id)
+        if session_id is not None:
+            stmt = stmt.where(Job.session_id == session_id)
+        with self.catalog.transaction() as db:
+            return [_info(j) for j in db.scalars(stmt)]
+
+    def status_counts(self, job_ids: list[int]) -> dict[str, int]:
+        """How many of ``job_ids`` are in each state."""
+        counts: dict[str, int] = {}
+        with self.catalog.transaction() as db:
+            for start in range(0, len(job_ids), 500):
+                chunk = job_ids[start : start + 500]
+                stmt = (
+                    select(Job.status, func.count()).where(Job.id.in_(chunk)).group_by(Job.status)
+                )
+                for status, count in db.execute(stmt):
+                    counts[status] = counts.get(status, 0) + count
+        return counts

@@ -1,0 +1,121 @@
+"""Settings: the one place photoq reads its environment.
+
+Every variable is ``PHOTOQ_<NAME>``, except the seed's ``REDIS_HOST``, ``REDIS_PORT``,
+``REDIS_DB``, ``REDIS_PASSWORD`` and ``REDIS_SSL``, which build the broker URL when
+``PHOTOQ_BROKER_URL`` is unset.
+With neither, photoq runs on its embedded Valkey server (``broker_url`` stays ``None``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from photoq.errors import ConfigError
+
+DEFAULT_HOME = Path("~/.photoq")
+DEFAULT_CONCURRENCY = 3
+#: Celery soft limit raises SoftTimeLimitExceeded inside the task; the hard limit kills the process.
+DEFAULT_SOFT_TIME_LIMIT = 300
+DEFAULT_HARD_TIME_LIMIT = 600
+DEFAULT_MAX_RETRIES = 3
+#: First retry waits 2–4 s, then 4–8 s, 8–16 s … never more than the cap.
+DEFAULT_RETRY_BASE_DELAY = 2.0
+DEFAULT_RETRY_MAX_DELAY = 600.0
+
+
+class Settings(BaseSettings):
+    """photoq's settings; see the README for the full table."""
+
+    model_config = SettingsConfigDict(env_prefix="PHOTOQ_", extra="ignore")
+
+    home: Path = DEFAULT_HOME
+    broker_url: str | None = None
+    result_backend: str | None = None
+    database_url: str | None = None
+    notify_url: str | None = None
+
+    concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1, le=256)
+    soft_time_limit: int = Field(DEFAULT_SOFT_TIME_LIMIT, ge=1)
+    hard_time_limit: int = Field(DEFAULT_HARD_TIME_LIMIT, ge=1)
+    max_retries: int = Field(DEFAULT_MAX_RETRIES, ge=0, le=20)
+    retry_base_delay: float = Field(DEFAULT_RETRY_BASE_DELAY, gt=0)
+    retry_max_delay: float = Field(DEFAULT_RETRY_MAX_DELAY, gt=0, le=600)
+
+    redis_host: str | None = Field(None, validation_alias=AliasChoices("REDIS_HOST"))
+    redis_port: int = Field(6379, ge=1, le=65535, validation_alias=AliasChoices("REDIS_PORT"))
+    redis_db: int = Field(0, ge=0, le=1023, validation_alias=AliasChoices("REDIS_DB"))
+    redis_password: str | None = Field(None, validation_alias=AliasChoices("REDIS_PASSWORD"))
+    redis_ssl: bool = Field(False, validation_alias=AliasChoices("REDIS_SSL"))
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "redis+socket://")):
+            msg = "must start with redis://, rediss:// or redis+socket://"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured and photoq runs its own Valkey server."""
+        return self.resolved_broker_url is None
+
+    @property
+    def resolved_broker_url(self) -> str | None:
+        """The configured broker URL, built from REDIS_* when PHOTOQ_BROKER_URL is unset."""
+        if self.broker_url:
+            return self.broker_url
+        if self.redis_host:
+            return redis_url(
+                self.redis_host, self.redis_port, self.redis_db, self.redis_password, self.redis_ssl
+            )
+        return None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The catalog URL: PHOTOQ_DATABASE_URL, else SQLite under PHOTOQ_HOME."""
+        return self.database_url or f"sqlite:///{self.home / 'catalog.db'}"
+
+
+def redis_url(host: str, port: int, db: int, password: str | None, ssl: bool) -> str:
+    """Build a redis:// (or rediss:// for TLS) URL; the password is URL-escaped."""
+    scheme = "rediss" if ssl else "redis"
+    auth = f":{quote(password, safe='')}@" if password else ""
+    return f"{scheme}://{auth}{host}:{port}/{db}"
+
+
+def _variable_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    alias = (
+        Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+    )
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"PHOTOQ_{field.upper()}"
+
+
+def load_settings() -> Settings:
+    """Read the environment; a bad value becomes a one-line ConfigError naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = _variable_name(first["loc"])
+        msg = f"{name}: {first['msg']} (got {first.get('input')!r})"
+        raise ConfigError(msg) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,53 @@
+"""photoq's exception tree.
+
+Every error photoq raises on purpose derives from :class:`PhotoqError`; its message is one line a
+user can act on. Whether a failed job is retried is decided by the class alone::
+
+    PhotoqError
+    ├── ConfigError            bad setting or environment variable (names the variable)
+    ├── UsageError             bad command-line input: missing folder, unknown id, bad option
+    ├── ServiceUnavailable     broker or database cannot be reached
+    ├── RetryableError         transient: I/O hiccup, database locked, broker blip → retried
+    └── PermanentError         the input itself is bad → dead at once, never retried
+        ├── UnsupportedFormat  not an image photoq reads (wrong extension, non-image)
+        ├── CorruptImage       truncated or damaged data, zero-byte file
+        └── ImageTooLarge      decompression bomb: more pixels than the configured limit
+"""
+
+from __future__ import annotations
+
+
+class PhotoqError(Exception):
+    """Base of every error photoq raises on purpose."""
+
+
+class ConfigError(PhotoqError):
+    """A setting has a value photoq cannot use."""
+
+
+class UsageError(PhotoqError):
+    """The user asked for something that cannot be done as asked."""
+
+
+class ServiceUnavailable(PhotoqError):
+    """A server photoq depends on (broker, database) does not answer."""
+
+
+class RetryableError(PhotoqError):
+    """A transient failure: the same work may succeed if tried again later."""
+
+
+class PermanentError(PhotoqError):
+    """A failure caused by the input itself: retrying cannot help."""
+
+
+class UnsupportedFormat(PermanentError):
+    """The file is not an image format photoq can read."""
+
+
+class CorruptImage(PermanentError):
+    """The file claims to be an image but its data is damaged, truncated or empty."""
+
+
+class ImageTooLarge(PermanentError):
+    """The image has more pixels than the decompression-bomb limit allows."""

@@ -1,0 +1,54 @@
+"""Queue names and which queue each kind of task runs on (DESIGN.md, queue topology)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class QueueName(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    GPU = "gpu"
+
+
+ALL_QUEUES: tuple[str, ...] = tuple(q.value for q in QueueName)
+#: What a worker consumes when not told otherwise; `gpu` only on workers started for it.
+DEFAULT_WORKER_QUEUES: tuple[str, ...] = (QueueName.HIGH, QueueName.MEDIUM, QueueName.LOW)
+
+#: Job kind → queue. The Celery task of kind ``k`` is named ``photoq.k``.
+KIND_QUEUES: dict[str, QueueName] = {
+    "analyze_exif": QueueName.HIGH,
+    "apply_preset": QueueName.HIGH,
+    "process_photo": QueueName.MEDIUM,
+    "evaluate_quality": QueueName.MEDIUM,
+    "group_similar_photos": QueueName.LOW,
+    "export_photo": QueueName.LOW,
+    "noop": QueueName.MEDIUM,
+    "probe": QueueName.MEDIUM,
+}
+
+
+def task_name(kind: str) -> str:
+    """The registered Celery name of the task that runs jobs of ``kind``."""
+    return f"photoq.{kind}"
+
+
+def queue_for(kind: str) -> QueueName:
+    return KIND_QUEUES[kind]
+
+
+def task_routes() -> dict[str, dict[str, str]]:
+    """Celery ``task_routes``: every photoq task to its queue."""
+    return {task_name(kind): {"queue": queue.value} for kind, queue in KIND_QUEUES.items()}
+
+
+def parse_queues(text: str) -> list[str]:
+    """Parse a comma-separated queue list, refusing unknown names with a clear message."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [n for n in names if n not in ALL_QUEUES]
+    if unknown or not names:
+        given = ", ".join(unknown) or "(none given)"
+        msg = f"unknown queue {given}; choose from {', '.join(ALL_QUEUES)}"
+        raise ValueError(msg)
+    return names

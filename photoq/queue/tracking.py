@@ -1,0 +1,95 @@
+"""The base task: every photoq task runs its job through :meth:`TrackedTask.run_job`.
+
+It claims the job in the catalog (or drops a cancelled, finished or superseded message), records
+the attempt, retries transient failures with backoff, and marks permanent ones dead with a
+notification. A task body is a plain function of the claim; it never touches Celery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+
+from photoq.catalog.jobs import Claim, JobRepository
+from photoq.catalog.store import Catalog
+from photoq.config import get_settings
+from photoq.errors import PhotoqError
+from photoq.queue.notify import notify_dead
+from photoq.queue.priority import to_broker_priority
+from photoq.queue.retry import backoff_delay, is_transient
+
+log = logging.getLogger(__name__)
+
+JobBody = Callable[[Catalog, Claim], dict[str, Any] | None]
+
+
+def catalog() -> Catalog:
+    """The catalog of this worker process (one engine per process)."""
+    return Catalog.open(get_settings().resolved_database_url, migrate=False)
+
+
+class TrackedTask(Task):  # type: ignore[misc]
+    """Celery task whose state lives in the catalog's job row."""
+
+    abstract = True
+    #: Retries are counted in the catalog, against the job's own budget.
+    max_retries = None
+
+    def run_job(self, job_id: int, body: JobBody) -> dict[str, Any] | None:
+        message_id: str = self.request.id
+        cat = catalog()
+        jobs = JobRepository(cat)
+        claim = jobs.claim(job_id, message_id, self.request.hostname)
+        if claim is None:
+            log.info(
+                "job %s: message %s is stale (cancelled, finished or superseded); dropped",
+                job_id,
+                message_id,
+            )
+            return None
+        try:
+            result = body(cat, claim)
+        except Exception as exc:
+            self._fail(jobs, claim, message_id, exc)
+            return None
+        jobs.succeed(claim, message_id, result)
+        return result
+
+    def _fail(self, jobs: JobRepository, claim: Claim, message_id: str, exc: Exception) -> None:
+        settings = get_settings()
+        retries_used = claim.attempt - 1
+        if is_transient(exc) and retries_used < claim.max_retries:
+            delay = backoff_delay(
+                retries_used, base=settings.retry_base_delay, cap=settings.retry_max_delay
+            )
+            if jobs.schedule_retry(claim, message_id, exc, delay):
+                log.warning(
+                    "job %s attempt %s failed (%s: %s); retrying in %.1f s",
+                    claim.job_id,
+                    claim.attempt,
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                raise self.retry(
+                    exc=exc, countdown=delay, priority=to_broker_priority(claim.priority)
+                )
+            return
+        if is_transient(exc):
+            exc = RetriesExhaustedError(claim.attempt, exc)
+        elif not isinstance(exc, PhotoqError):
+            log.error("job %s hit an unexpected error", claim.job_id, exc_info=exc)
+        if jobs.mark_dead(claim, message_id, exc):
+            info = jobs.get(claim.job_id)
+            if info is not None:
+                notify_dead(info, settings.notify_url)
+
+
+class RetriesExhaustedError(Exception):
+    """A transient error that kept happening until the job's retry budget ran out."""
+
+    def __init__(self, attempts: int, last: BaseException) -> None:
+        super().__init__(f"gave up after {attempts} attempts: {type(last).__name__}: {last}")

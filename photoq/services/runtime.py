@@ -1,0 +1,67 @@
+"""What a command needs to do queued work: settings, the catalog, the Celery app, a broker.
+
+On the embedded default the broker is photoq's own Valkey server, joined (or started) for the
+duration of the command, and ``photoq run`` adds its own worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from photoq.catalog.store import Catalog
+from photoq.queue.embedded import EmbeddedBroker
+from photoq.queue.local_workers import LocalWorkers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from celery import Celery
+
+    from photoq.config import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalog: Catalog
+    app: Celery
+    local_workers: LocalWorkers | None
+
+
+@contextmanager
+def embedded_broker(settings: Settings) -> Iterator[EmbeddedBroker | None]:
+    """Join the embedded Valkey server for the block (None when a broker is configured)."""
+    if not settings.embedded:
+        yield None
+        return
+    broker = EmbeddedBroker(settings.home)
+    broker.acquire()
+    try:
+        yield broker
+    finally:
+        broker.release()
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    return Catalog.open(settings.resolved_database_url)
+
+
+@contextmanager
+def open_runtime(settings: Settings, *, local_workers: int = 0) -> Iterator[Runtime]:
+    """Catalog, app and broker for one command; ``local_workers`` worker processes if asked."""
+    catalog = open_catalog(settings)
+    with embedded_broker(settings):
+        from photoq.queue import app  # imported late: building the app reads the settings
+
+        workers = None
+        if local_workers:
+            workers = LocalWorkers(local_workers, settings.concurrency, settings.home / "logs")
+            workers.start(env=dict(os.environ))
+        try:
+            yield Runtime(settings, catalog, app, workers)
+        finally:
+            if workers is not None:
+                workers.stop()
