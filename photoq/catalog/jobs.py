@@ -313,6 +313,24 @@ class JobRepository:
         with self.catalog.transaction() as db:
             return [_info(j) for j in db.scalars(stmt)]
 
+    def stranded(self, held: dict[str, int], node: str | None) -> list[int]:
+        """Unfinished jobs still owned by one of the ``held`` messages (message id → job id),
+        plus, when ``node`` is given, the jobs the catalog says are running on that node."""
+        found: set[int] = set()
+        with self.catalog.transaction() as db:
+            ids = list(held.values())
+            for start in range(0, len(ids), 500):
+                rows = db.execute(
+                    select(Job.id, Job.message_id).where(
+                        Job.id.in_(ids[start : start + 500]), Job.status.in_(UNFINISHED_STATES)
+                    )
+                )
+                found.update(job_id for job_id, mid in rows if held.get(mid or "") == job_id)
+            if node is not None:
+                running = select(Job.id).where(Job.status == JobStatus.RUNNING, Job.worker == node)
+                found.update(db.scalars(running))
+        return sorted(found)
+
     def status_counts(self, job_ids: list[int]) -> dict[str, int]:
         """How many of ``job_ids`` are in each state."""
         counts: dict[str, int] = {}

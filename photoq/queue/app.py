@@ -10,6 +10,7 @@ from kombu.entity import Queue
 from photoq.config import Settings, get_settings
 from photoq.queue.embedded import embedded_broker_url
 from photoq.queue.priority import DEFAULT_BROKER_PRIORITY, PRIORITY_STEPS
+from photoq.queue.recovery import RecoverHeldJobs
 from photoq.queue.routing import ALL_QUEUES, QueueName, task_routes
 
 TASK_MODULES = ["photoq.queue.tasks", "photoq.queue.diagnostics"]
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     app = Celery("photoq", include=TASK_MODULES)
     app.conf.update(celery_config(settings))
+    app.steps["consumer"].add(RecoverHeldJobs)
     return app

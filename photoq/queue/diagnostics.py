@@ -1,12 +1,16 @@
 """Tasks with no photo work, for measuring the queue and checking its behaviour end to end.
 
 ``noop`` does nothing (throughput benchmarks); ``probe`` sleeps, fails transiently for its first
-attempts or fails permanently, as its payload asks (queue behaviour tests, health checks).
+attempts or fails permanently, as its payload asks (queue behaviour tests, health checks). A probe
+can also write its process id to ``pid_file`` while it runs and append a line to ``done_file``
+when it completes, so a test can kill the process running it and count completions.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from photoq.errors import PermanentError, RetryableError
@@ -24,6 +28,8 @@ def _noop(_catalog: Catalog, _claim: Claim) -> dict[str, Any] | None:
 
 def _probe(_catalog: Catalog, claim: Claim) -> dict[str, Any]:
     payload = claim.payload
+    if payload.get("pid_file"):
+        Path(payload["pid_file"]).write_text(str(os.getpid()))
     time.sleep(float(payload.get("sleep", 0)))
     if claim.attempt <= int(payload.get("transient_failures", 0)):
         msg = f"probe: transient failure {claim.attempt}"
@@ -31,6 +37,9 @@ def _probe(_catalog: Catalog, claim: Claim) -> dict[str, Any]:
     if payload.get("permanent_failure"):
         msg = str(payload["permanent_failure"])
         raise PermanentError(msg)
+    if payload.get("done_file"):
+        with Path(payload["done_file"]).open("a") as done:
+            done.write(f"{claim.job_id}\n")
     return {"attempt": claim.attempt, "tag": payload.get("tag")}
 
 

@@ -1,0 +1,82 @@
+"""Pieces shared by the decoders: the result type, limits, errors and the final resize."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from photoq.errors import ImageTooLarge
+
+DEFAULT_LONG_EDGE = 1536
+DEFAULT_MAX_PIXELS = 250_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedImage:
+    """An analysis-size, displayed-orientation RGB copy of a photo.
+
+    ``width``/``height`` are the full-resolution displayed size (after orientation), so callers
+    can report and compare resolution without a second decode.
+    """
+
+    pixels: npt.NDArray[np.uint8]  # H×W×3, RGB, C-contiguous
+    format: str  # the real container, whatever the extension says
+    width: int
+    height: int
+    source: str  # how it was decoded: "jpeg-draft", "pillow", "heif", "raw-preview" …
+
+
+def check_pixels(width: int, height: int, max_pixels: int) -> None:
+    """Refuse a decompression bomb from its header, before any pixel is allocated."""
+    if width <= 0 or height <= 0:
+        return
+    if width * height > max_pixels:
+        msg = (
+            f"image is {width}×{height} = {width * height / 1e6:,.0f} MP, "
+            f"over the {max_pixels / 1e6:,.0f} MP limit"
+        )
+        raise ImageTooLarge(msg)
+
+
+def target_size(width: int, height: int, long_edge: int) -> tuple[int, int]:
+    """Size with the long edge at most ``long_edge``, aspect kept; never larger than the input."""
+    longest = max(width, height)
+    if longest <= long_edge:
+        return width, height
+    scale = long_edge / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode as 8-bit RGB; high-bit-depth greys are scaled, not clipped."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # Pillow's own I→RGB conversion clips at 255, turning a 16-bit photo white.
+        arr = np.asarray(image)
+        peak = 65535 if arr.max(initial=0) > 255 else 255
+        grey = (arr.astype(np.float32) * (255.0 / peak)).clip(0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    if image.mode == "F":
+        return Image.fromarray(np.asarray(image).clip(0, 255).astype(np.uint8)).convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def shrink(image: Image.Image, long_edge: int) -> Image.Image:
+    """Resize to the analysis size: integer box reduction first, then one bilinear pass."""
+    size = target_size(image.width, image.height, long_edge)
+    if size == image.size:
+        return image
+    # reducing_gap lets Pillow do most of the work with the cheap ``reduce()`` box filter.
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def as_array(image: Image.Image) -> npt.NDArray[np.uint8]:
+    """The pixels as an H×W×3 uint8 array (one copy, made after the resize)."""
+    arr = np.asarray(image, dtype=np.uint8)
+    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
