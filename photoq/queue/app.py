@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu.entity import Queue
+from kombu.entity import Exchange, Queue
 
 from photoq.config import Settings, get_settings
 from photoq.queue.embedded import embedded_broker_url
@@ -30,6 +30,10 @@ def visibility_timeout(settings: Settings) -> int:
     return max(3600, 2 * int(max(settings.hard_time_limit, settings.retry_max_delay)))
 
 
+def _queue(name: str) -> Queue:
+    return Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": broker_url(settings),
@@ -46,7 +50,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_serializer": "json",
         "accept_content": ["json"],
         "event_serializer": "json",
-        "task_queues": [Queue(name, routing_key=name) for name in ALL_QUEUES],  # type: ignore[no-untyped-call]
+        "task_queues": [_queue(name) for name in ALL_QUEUES],
         "task_default_queue": QueueName.MEDIUM.value,
         "task_default_priority": DEFAULT_BROKER_PRIORITY,
         "task_queue_max_priority": max(PRIORITY_STEPS),

@@ -16,6 +16,8 @@ import time
 from typing import IO, TYPE_CHECKING
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from photoq.errors import ConfigError, ServiceUnavailable
 
@@ -45,7 +47,13 @@ class EmbeddedBroker:
         self._use_lock: IO[bytes] | None = None
 
     def _client(self) -> redis.Redis:
-        return redis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=1.0)
+        # No retries: redis-py would otherwise back off for seconds on the connection that
+        # SHUTDOWN closes, and on a socket whose server is gone.
+        return redis.Redis(
+            unix_socket_path=str(self.socket),
+            socket_connect_timeout=1.0,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def is_running(self) -> bool:
         if not self.socket.exists():

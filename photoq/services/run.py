@@ -117,5 +117,7 @@ def run_folder(rt: Runtime, folder: Path, progress: Progress | None = None) -> R
     started = time.monotonic()
     result = ingest(rt.catalog, folder, home=rt.settings.home)
     resumed, queued = plan_jobs(rt, result.session_id, set(result.changed_ids))
-    wait_for(rt, resumed + queued, progress)
+    if resumed or queued:
+        rt.start_local_workers()
+        wait_for(rt, resumed + queued, progress)
     return summarise(rt, result.session_id, result.root, len(resumed), len(queued), started)

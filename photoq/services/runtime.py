@@ -30,6 +30,11 @@ class Runtime:
     app: Celery
     local_workers: LocalWorkers | None
 
+    def start_local_workers(self) -> None:
+        """Start the local worker processes, if this command has any and they are not up."""
+        if self.local_workers is not None and not self.local_workers.processes:
+            self.local_workers.start(env=dict(os.environ))
+
 
 @contextmanager
 def embedded_broker(settings: Settings) -> Iterator[EmbeddedBroker | None]:
@@ -51,7 +56,8 @@ def open_catalog(settings: Settings) -> Catalog:
 
 @contextmanager
 def open_runtime(settings: Settings, *, local_workers: int = 0) -> Iterator[Runtime]:
-    """Catalog, app and broker for one command; ``local_workers`` worker processes if asked."""
+    """Catalog, app and broker for one command, with ``local_workers`` worker processes that
+    :meth:`Runtime.start_local_workers` starts when there is work, and the block's end stops."""
     catalog = open_catalog(settings)
     with embedded_broker(settings):
         from photoq.queue import app  # imported late: building the app reads the settings
@@ -59,7 +65,6 @@ def open_runtime(settings: Settings, *, local_workers: int = 0) -> Iterator[Runt
         workers = None
         if local_workers:
             workers = LocalWorkers(local_workers, settings.concurrency, settings.home / "logs")
-            workers.start(env=dict(os.environ))
         try:
             yield Runtime(settings, catalog, app, workers)
         finally:
