@@ -235,13 +235,10 @@ class JobRepository:
         job_values: dict[str, Any],
         attempt_values: dict[str, Any],
     ) -> bool:
+        """Close the attempt and move the job on, unless it was cancelled or superseded while
+        the attempt ran: then the attempt is recorded as ``dropped`` and the job left alone."""
         now = utcnow()
         with self.catalog.transaction() as db:
-            db.execute(
-                update(JobAttempt)
-                .where(JobAttempt.id == claim.attempt_id)
-                .values(finished_at=now, **attempt_values)
-            )
             done = db.execute(
                 update(Job)
                 .where(
@@ -251,7 +248,19 @@ class JobRepository:
                 )
                 .values(**job_values)
             )
-            return bool(done.rowcount)  # type: ignore[attr-defined]
+            kept = bool(done.rowcount)  # type: ignore[attr-defined]
+            if not kept:
+                attempt_values = {
+                    **attempt_values,
+                    "outcome": "dropped",
+                    "error_message": "the job was cancelled or re-queued while this attempt ran",
+                }
+            db.execute(
+                update(JobAttempt)
+                .where(JobAttempt.id == claim.attempt_id)
+                .values(finished_at=now, **attempt_values)
+            )
+            return kept
 
     def succeed(self, claim: Claim, message_id: str, result: dict[str, Any] | None) -> bool:
         """Mark the job succeeded; False when it was cancelled or superseded meanwhile."""
