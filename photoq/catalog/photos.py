@@ -44,6 +44,7 @@ class PhotoOutcome:
     path: str
     status: str | None
     error: str | None
+    analysis_version: int | None
 
 
 def _photo_file(p: Photo) -> PhotoFile:
@@ -136,7 +137,7 @@ class PhotoRepository:
             .subquery()
         )
         stmt = (
-            select(Photo.id, Photo.path, Job.status, Job.error_message)
+            select(Photo.id, Photo.path, Job.status, Job.error_message, Photo.analysis_version)
             .outerjoin(latest, latest.c.photo_id == Photo.id)
             .outerjoin(Job, Job.id == latest.c.job_id)
             .where(Photo.session_id == session_id)

@@ -81,14 +81,23 @@ def _check(pixels: NDArray[np.uint8]) -> None:
     if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
         msg = f"expected an H×W×3 uint8 RGB image, got {pixels.shape} {pixels.dtype}"
         raise ValueError(msg)
-    if min(pixels.shape[:2]) < _MIN_EDGE:
-        msg = f"image too small to assess: {pixels.shape[1]}×{pixels.shape[0]} px"
-        raise ValueError(msg)
+
+
+def _too_small(pixels: NDArray[np.uint8]) -> QualityReport:
+    # Below this size no measure means anything; a thumbnail is never a keeper.
+    size = f"{pixels.shape[1]}×{pixels.shape[0]} px"
+    return QualityReport(score=1.0, subscores={}, reasons=[f"too small to judge ({size})"],
+                         faces=[], face_detector="none: image too small")  # fmt: skip
 
 
 def assess_quality(pixels: NDArray[np.uint8], *, faces: bool = True) -> QualityReport:
-    """Score an oriented RGB uint8 analysis image. ``faces=False`` skips face detection."""
+    """Score an oriented RGB uint8 analysis image. ``faces=False`` skips face detection.
+
+    Images under 128 px on a side score 1.0 with the reason "too small to judge".
+    """
     _check(pixels)
+    if min(pixels.shape[:2]) < _MIN_EDGE:
+        return _too_small(pixels)
     marks = [time.perf_counter()]
     grey_full = np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     grey, scale = _canonical_grey(grey_full)

@@ -1,14 +1,23 @@
-"""Photo tasks: a few lines each — load the job's photo, call the pipeline, save, done."""
+"""Photo tasks: a few lines each — load the job's photo, call the pipeline, save, done.
+
+``process_photo`` is the one ``photoq run`` queues for every photo: the whole analysis from a
+single decode. ``analyze_exif`` and ``evaluate_quality`` redo one half of it on their own queues
+(high and medium) when only that half is wanted.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photoq.catalog.analysis_columns import analysis_columns, exif_columns, quality_columns
 from photoq.catalog.photos import PhotoFile, PhotoRepository
 from photoq.errors import PermanentError
+from photoq.pipeline.analysis import ANALYSIS_EDGE, ANALYSIS_VERSION, analyse_photo
 from photoq.pipeline.decode import decode_for_analysis
 from photoq.pipeline.exif import read_exif
+from photoq.pipeline.perceptual import perceptual_hashes
+from photoq.pipeline.quality import assess_quality
 from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 
@@ -29,35 +38,46 @@ def _analyze_exif(catalog: Catalog, claim: Claim) -> dict[str, Any]:
     photo = _photo(catalog, claim)
     path = Path(photo.path)
     record = read_exif(path)
-    # Decoding proves the pixels are readable (a truncated file has an intact EXIF header)
+    # Decoding proves the pixels are readable (a truncated file keeps an intact EXIF header)
     # and gives the displayed size after orientation.
-    decoded = decode_for_analysis(path)
-    captured = record.captured_at()
-    PhotoRepository(catalog).save_analysis(
-        photo.id,
-        {
-            "format": decoded.format,
-            "width": decoded.width,
-            "height": decoded.height,
-            "exif": record.to_dict(),
-            "make": record.make,
-            "model": record.model,
-            "lens": record.lens,
-            "captured_at": captured.replace(tzinfo=None) if captured else None,
-            "capture_offset": record.utc_offset,
-            "exposure_time": record.exposure_time,
-            "f_number": record.f_number,
-            "iso": record.iso,
-            "focal_length": record.focal_length,
-            "orientation": record.orientation,
-            "gps_lat": record.gps_lat,
-            "gps_lon": record.gps_lon,
-        },
-    )
-    return {"format": decoded.format, "width": decoded.width, "height": decoded.height}
+    decoded = decode_for_analysis(path, long_edge=ANALYSIS_EDGE)
+    size = {"format": decoded.format, "width": decoded.width, "height": decoded.height}
+    PhotoRepository(catalog).save_analysis(photo.id, {**size, **exif_columns(record)})
+    return size
+
+
+def _evaluate_quality(catalog: Catalog, claim: Claim) -> dict[str, Any]:
+    photo = _photo(catalog, claim)
+    decoded = decode_for_analysis(Path(photo.path), long_edge=ANALYSIS_EDGE)
+    report = assess_quality(decoded.pixels)
+    columns = quality_columns(report, perceptual_hashes(decoded.pixels))
+    PhotoRepository(catalog).save_analysis(photo.id, columns)
+    return {"score": report.score, "reasons": report.reasons}
+
+
+def _process_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
+    photo = _photo(catalog, claim)
+    if photo.analysis_version == ANALYSIS_VERSION:
+        return {"skipped": "already analysed by this version"}
+    analysis = analyse_photo(Path(photo.path), digest=photo.content_hash)
+    columns = analysis_columns(analysis, ANALYSIS_VERSION)
+    PhotoRepository(catalog).save_analysis(photo.id, columns)
+    return {"score": analysis.quality.score, "reasons": analysis.quality.reasons}
 
 
 @app.task(bind=True, base=TrackedTask, name="photoq.analyze_exif")
 def analyze_exif_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
-    """Read EXIF and verify the pixels decode (EXIF analysis runs on the high queue)."""
+    """Read EXIF and check the pixels decode."""
     return self.run_job(job_id, _analyze_exif)
+
+
+@app.task(bind=True, base=TrackedTask, name="photoq.evaluate_quality")
+def evaluate_quality_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
+    """Score quality and compute perceptual hashes."""
+    return self.run_job(job_id, _evaluate_quality)
+
+
+@app.task(bind=True, base=TrackedTask, name="photoq.process_photo")
+def process_photo_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
+    """The whole analysis of one photo from a single decode."""
+    return self.run_job(job_id, _process_photo)

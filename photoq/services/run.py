@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import FINAL_STATES, JobStatus
-from photoq.catalog.photos import PhotoRepository
+from photoq.catalog.photos import PhotoOutcome, PhotoRepository
+from photoq.pipeline.analysis import ANALYSIS_VERSION
 from photoq.queue.dispatch import new_job, republish_unfinished, submit
 from photoq.queue.priority import Priority
 from photoq.services.ingest import ingest
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
     from photoq.services.runtime import Runtime
 
-ANALYSIS_KIND = "analyze_exif"
+ANALYSIS_KIND = "process_photo"
 POLL_INTERVAL_S = 0.2
 
 #: Called with (finished, total) while the run waits.
@@ -52,24 +53,25 @@ class RunSummary:
         return data
 
 
+def _needs_work(outcome: PhotoOutcome, changed: set[int]) -> bool:
+    if outcome.photo_id in changed or outcome.status in (None, JobStatus.CANCELLED):
+        return True
+    return outcome.status == JobStatus.SUCCEEDED and outcome.analysis_version != ANALYSIS_VERSION
+
+
 def plan_jobs(rt: Runtime, session_id: int, changed: set[int]) -> tuple[list[int], list[int]]:
     """Re-publish this session's unfinished jobs (a crashed run's), then queue what is missing.
 
-    Returns (resumed job ids, new job ids). A photo is queued when it is new or its bytes
-    changed, or when it has never been analysed; a dead photo whose file is unchanged is not
-    retried (its error is permanent until the file changes).
+    Returns (resumed job ids, new job ids). A photo is queued when it is new, its bytes
+    changed, it was never analysed, or an older analysis version analysed it; a dead photo whose
+    file is unchanged is not retried (its error is permanent until the file changes).
     """
     jobs = JobRepository(rt.catalog)
     unfinished = jobs.unfinished(session_id)
     resumed = republish_unfinished(rt.app, rt.catalog, [j.id for j in unfinished])
     busy = {j.photo_id for j in unfinished}
     outcomes = PhotoRepository(rt.catalog).outcomes(session_id, ANALYSIS_KIND)
-    todo = [
-        o.photo_id
-        for o in outcomes
-        if o.photo_id not in busy
-        and (o.status is None or o.photo_id in changed or o.status == JobStatus.CANCELLED)
-    ]
+    todo = [o.photo_id for o in outcomes if o.photo_id not in busy and _needs_work(o, changed)]
     max_retries = rt.settings.max_retries
     specs = [
         new_job(ANALYSIS_KIND, Priority.MEDIUM, max_retries, photo_id=pid, session_id=session_id)

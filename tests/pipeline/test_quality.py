@@ -160,8 +160,12 @@ def test_labelled_blur_set_sharp_beats_both_blurred() -> None:
 def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="H×W×3"):
         assess_quality(np.zeros((500, 500), np.uint8))
-    with pytest.raises(ValueError, match="too small"):
-        assess_quality(np.zeros((20, 500, 3), np.uint8))
+
+
+def test_tiny_image_scores_lowest_with_a_reason() -> None:
+    report = assess_quality(np.zeros((20, 500, 3), np.uint8))
+    assert report.score == 1.0
+    assert report.reasons == ["too small to judge (500×20 px)"]
 
 
 def test_report_is_json_friendly() -> None:

@@ -1,0 +1,56 @@
+"""The Typer application, shared output helpers, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from photoq.errors import ConfigError, PhotoqError, ServiceUnavailable, UsageError
+
+app = typer.Typer(
+    help="photoq: cull, score and develop photo shoots on a Celery + Redis job queue.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+EXIT_CODES: dict[type[PhotoqError], int] = {UsageError: 2, ConfigError: 2, ServiceUnavailable: 3}
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on one line of stdout."""
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def exit_code(exc: PhotoqError) -> int:
+    """2 for bad usage or settings, 3 for an unreachable service, 1 for anything else."""
+    return next((code for kind, code in EXIT_CODES.items() if isinstance(exc, kind)), 1)
+
+
+def main() -> None:
+    """Entry point: run the Typer app, turning photoq errors into one line and an exit code."""
+    from photoq.cli import commands  # noqa: F401  (registers the commands)
+
+    try:
+        app(standalone_mode=True)
+    except PhotoqError as exc:
+        err.print(f"photoq: error: {exc}")
+        sys.exit(exit_code(exc))
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("PHOTOQ_DEBUG"):
+            raise
+        err.print(f"photoq: internal error: {type(exc).__name__}: {exc} "
+                  "(set PHOTOQ_DEBUG=1 for the traceback, and please report it)")  # fmt: skip
+        sys.exit(70)
+    except KeyboardInterrupt:
+        err.print("photoq: interrupted; queued work stays in the catalog and resumes next run")
+        sys.exit(130)
