@@ -95,13 +95,13 @@ def redis_url(host: str, port: int, db: int, password: str | None, ssl: bool) ->
 
 
 def _variable_name(loc: tuple[int | str, ...]) -> str:
-    field = str(loc[0]) if loc else "?"
-    alias = (
-        Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
-    )
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return f"PHOTOQ_{field.upper()}"
+    # pydantic reports a field read through an alias (REDIS_PORT) under the alias itself.
+    name = str(loc[0]) if loc else "?"
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices) and (name == field or name in alias.choices):
+            return str(alias.choices[0])
+    return f"PHOTOQ_{name.upper()}"
 
 
 def load_settings() -> Settings:

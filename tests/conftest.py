@@ -110,7 +110,8 @@ def harness(short_tmp: Path, valkey: EmbeddedBroker) -> Iterator[QueueHarness]:
         "PHOTOQ_DATABASE_URL": settings.resolved_database_url,
         "PHOTOQ_RETRY_BASE_DELAY": "0.5",
     }
-    h = QueueHarness(settings, create_app(settings), Catalog.open(settings.resolved_database_url),
-                     env, valkey)  # fmt: skip
+    h = QueueHarness(
+        settings, create_app(settings), Catalog.open(settings.resolved_database_url), env, valkey
+    )
     yield h
     h.stop_workers()

@@ -46,10 +46,25 @@ class QueueHarness:
         name = f"t{uuid.uuid4().hex[:8]}@localhost"
         log = open(self.settings.home / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "-m", "photoq", "worker", "--concurrency", str(concurrency),
-             "--queues", queues, "--name", name, "--loglevel", "INFO"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "photoq",
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--queues",
+                queues,
+                "--name",
+                name,
+                "--loglevel",
+                "INFO",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers.append(proc)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -48,8 +48,10 @@ def main() -> None:
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("PHOTOQ_DEBUG"):
             raise
-        err.print(f"photoq: internal error: {type(exc).__name__}: {exc} "
-                  "(set PHOTOQ_DEBUG=1 for the traceback, and please report it)")  # fmt: skip
+        err.print(
+            f"photoq: internal error: {type(exc).__name__}: {exc} "
+            "(set PHOTOQ_DEBUG=1 for the traceback, and please report it)"
+        )
         sys.exit(70)
     except KeyboardInterrupt:
         err.print("photoq: interrupted; queued work stays in the catalog and resumes next run")

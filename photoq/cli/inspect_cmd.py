@@ -34,8 +34,10 @@ def _print_human(given: str, analysis: PhotoAnalysis) -> None:
     exif, quality = data["exif"], data["quality"]
     camera = " ".join(v for v in (exif.get("make"), exif.get("model")) if v) or "-"
     out.print(f"[bold]{given}[/bold]")
-    out.print(f"  format     {analysis.format}, {analysis.width}×{analysis.height} "
-              f"(decoded by {analysis.decoded_by})")  # fmt: skip
+    out.print(
+        f"  format     {analysis.format}, {analysis.width}×{analysis.height} "
+        f"(decoded by {analysis.decoded_by})"
+    )
     out.print(f"  camera     {camera}; lens {exif.get('lens') or '-'}")
     out.print(f"  captured   {exif.get('captured_at') or '-'}")
     out.print(f"  exposure   {_exposure(exif)}")

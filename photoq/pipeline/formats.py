@@ -15,18 +15,47 @@ if TYPE_CHECKING:
 
 RAW_EXTENSIONS: frozenset[str] = frozenset(
     {
-        ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".orf", ".rw2",
-        ".raf", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw", ".mef",
+        ".dng",
+        ".cr2",
+        ".cr3",
+        ".crw",
+        ".nef",
+        ".nrw",
+        ".arw",
+        ".srf",
+        ".sr2",
+        ".orf",
+        ".rw2",
+        ".raf",
+        ".pef",
+        ".srw",
+        ".x3f",
+        ".3fr",
+        ".iiq",
+        ".rwl",
+        ".erf",
+        ".kdc",
+        ".mrw",
+        ".mef",
         ".mos",
     }
-)  # fmt: skip
+)
 
 RASTER_EXTENSIONS: frozenset[str] = frozenset(
     {
-        ".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif", ".avif", ".tif", ".tiff", ".png",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".tif",
+        ".tiff",
+        ".png",
         ".webp",
     }
-)  # fmt: skip
+)
 
 PHOTO_EXTENSIONS: frozenset[str] = RASTER_EXTENSIONS | RAW_EXTENSIONS
 

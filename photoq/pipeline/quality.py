@@ -86,8 +86,13 @@ def _check(pixels: NDArray[np.uint8]) -> None:
 def _too_small(pixels: NDArray[np.uint8]) -> QualityReport:
     # Below this size no measure means anything; a thumbnail is never a keeper.
     size = f"{pixels.shape[1]}×{pixels.shape[0]} px"
-    return QualityReport(score=1.0, subscores={}, reasons=[f"too small to judge ({size})"],
-                         faces=[], face_detector="none: image too small")  # fmt: skip
+    return QualityReport(
+        score=1.0,
+        subscores={},
+        reasons=[f"too small to judge ({size})"],
+        faces=[],
+        face_detector="none: image too small",
+    )
 
 
 def assess_quality(pixels: NDArray[np.uint8], *, faces: bool = True) -> QualityReport:

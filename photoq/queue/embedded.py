@@ -102,17 +102,27 @@ class EmbeddedBroker:
         self.socket.unlink(missing_ok=True)
         command = [
             str(get_binary_path()),
-            "--port", "0",
-            "--unixsocket", str(self.socket),
-            "--unixsocketperm", "700",
-            "--dir", str(self.home),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "",
-            "--daemonize", "yes",
-            "--pidfile", str(self.home / "valkey.pid"),
-            "--logfile", str(self.home / "valkey.log"),
-        ]  # fmt: skip
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.home),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.home / "valkey.pid"),
+            "--logfile",
+            str(self.home / "valkey.log"),
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             msg = f"cannot start the embedded Valkey server: {(done.stderr or done.stdout).strip()}"

@@ -59,6 +59,9 @@ class RecoverHeldJobs(bootsteps.StartStopStep):  # type: ignore[misc]
         _held.clear()
         fresh = [d for d in (jobs.republish(job_id) for job_id in stranded) if d is not None]
         if fresh:
-            log.warning("re-publishing %d job(s) stranded by a lost connection or a killed "
-                        "worker: %s", len(fresh), [d.job_id for d in fresh])  # fmt: skip
+            log.warning(
+                "re-publishing %d job(s) stranded by a lost connection or a killed worker: %s",
+                len(fresh),
+                [d.job_id for d in fresh],
+            )
             publish(parent.app, fresh)

@@ -96,11 +96,15 @@ def wait_for(rt: Runtime, job_ids: list[int], progress: Progress | None = None) 
         time.sleep(POLL_INTERVAL_S)
 
 
-def summarise(rt: Runtime, session_id: int, root: Path, resumed: int, queued: int,
-              started: float) -> RunSummary:  # fmt: skip
+def summarise(
+    rt: Runtime, session_id: int, root: Path, resumed: int, queued: int, started: float
+) -> RunSummary:
     outcomes = PhotoRepository(rt.catalog).outcomes(session_id, ANALYSIS_KIND)
-    dead = [DeadPhoto(o.path, o.error or "unknown error") for o in outcomes
-            if o.status == JobStatus.DEAD]  # fmt: skip
+    dead = [
+        DeadPhoto(o.path, o.error or "unknown error")
+        for o in outcomes
+        if o.status == JobStatus.DEAD
+    ]
     return RunSummary(
         session_id=session_id,
         root=str(root),

@@ -229,6 +229,9 @@ def test_succeed_with_a_stale_message_id_leaves_the_job_unfinished(jobs: JobRepo
     assert info.result is None
     assert info.finished_at is None
     assert [j.id for j in jobs.unfinished()] == [job_id]
+    (attempt,) = jobs.attempts(job_id)
+    assert attempt.outcome == "dropped"  # the attempt ended, but it no longer owned the job
+    assert attempt.finished_at is not None
     assert jobs.mark_dead(claim, old_mid, DiskFull("x")) is False
     assert jobs.schedule_retry(claim, old_mid, OSError("x"), 1.0) is False
     assert jobs.get(job_id).status == JobStatus.RUNNING  # type: ignore[union-attr]
@@ -265,8 +268,11 @@ def test_republish(jobs: JobRepository, catalog: Catalog) -> None:
     assert jobs.get(b.job_id).status == JobStatus.QUEUED  # type: ignore[union-attr]
 
     # Final jobs are never republished, and keep their message id.
-    for dispatch, status in ((c, JobStatus.SUCCEEDED), (d, JobStatus.DEAD),
-                             (e, JobStatus.CANCELLED)):  # fmt: skip
+    for dispatch, status in (
+        (c, JobStatus.SUCCEEDED),
+        (d, JobStatus.DEAD),
+        (e, JobStatus.CANCELLED),
+    ):
         _set_status(catalog, dispatch.job_id, status)
         assert jobs.republish(dispatch.job_id) is None
         assert jobs.get(dispatch.job_id).status == status  # type: ignore[union-attr]

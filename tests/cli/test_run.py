@@ -31,13 +31,22 @@ GOOD = [
 def photoq(home: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
     env["PHOTOQ_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "photoq", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "photoq", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -99,8 +108,9 @@ def test_human_output_has_summary(shoot: Path, short_tmp: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["missing", "file"])
-def test_bad_folder_is_one_line_exit_2_and_writes_nothing(kind: str, tmp_path: Path,
-                                                          short_tmp: Path) -> None:  # fmt: skip
+def test_bad_folder_is_one_line_exit_2_and_writes_nothing(
+    kind: str, tmp_path: Path, short_tmp: Path
+) -> None:
     target = tmp_path / "nope"
     if kind == "file":
         target.write_text("x")
@@ -150,8 +160,12 @@ def test_killed_run_resumes_at_once(tmp_path: Path, short_tmp: Path) -> None:
     home = short_tmp / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
     env.update(PHOTOQ_HOME=str(home), PHOTOQ_CONCURRENCY="1")
-    run = subprocess.Popen([sys.executable, "-m", "photoq", "run", str(folder), "--json"], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    run = subprocess.Popen(
+        [sys.executable, "-m", "photoq", "run", str(folder), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while _count(home, "succeeded") < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -172,5 +186,6 @@ def test_killed_run_resumes_at_once(tmp_path: Path, short_tmp: Path) -> None:
     with sqlite3.connect(home / "catalog.db") as db:
         succeeded_attempts = db.execute(
             "select job_id, count(*) from job_attempts where outcome='succeeded' group by job_id"
-            " having count(*) > 1").fetchall()  # fmt: skip
+            " having count(*) > 1"
+        ).fetchall()
     assert succeeded_attempts == []

@@ -110,8 +110,9 @@ def test_stale_messages_are_dropped(harness: QueueHarness, short_tmp: Path) -> N
 def test_killed_pool_process_job_is_redelivered_once(harness: QueueHarness, short_tmp: Path):
     harness.start_worker(concurrency=1)
     pid_file, done = short_tmp / "pid", short_tmp / "done.txt"
-    [job_id] = harness.submit([probe(Priority.MEDIUM, sleep=2, pid_file=str(pid_file),
-                                     done_file=str(done))])  # fmt: skip
+    [job_id] = harness.submit(
+        [probe(Priority.MEDIUM, sleep=2, pid_file=str(pid_file), done_file=str(done))]
+    )
     harness.wait_status(job_id, "running")
     deadline = time.monotonic() + 10
     while not pid_file.exists() and time.monotonic() < deadline:

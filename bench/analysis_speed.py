@@ -1,0 +1,152 @@
+"""How fast is photoq's full analysis of a 24 MP JPEG, against the bare decode floor?
+
+    python bench/analysis_speed.py [--photos 6] [--repeats 3]
+
+Generates realistic 24 MP JPEGs (a real corpus photo upscaled, with sensor-like noise and fine
+texture so they carry camera-like entropy, ~10 MB each, with EXIF) under bench/out/, then, in the
+same run, times per photo (medians):
+
+* the floor: the fastest reduced-size decode of the same file (Pillow draft at 1/8, OpenCV
+  IMREAD_REDUCED_COLOR_8; the faster of the two);
+* photoq's stages: EXIF, decode at analysis size, quality (with and without faces), hashes;
+* photoq's full analysis as ``process_photo_task`` runs it (content hash known from ingest);
+* throughput of the full analysis on 2 processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from photoq.pipeline.analysis import ANALYSIS_EDGE, analyse_photo  # noqa: E402
+from photoq.pipeline.content_hash import content_hash  # noqa: E402
+from photoq.pipeline.decode import decode_for_analysis  # noqa: E402
+from photoq.pipeline.exif import read_exif  # noqa: E402
+from photoq.pipeline.perceptual import perceptual_hashes  # noqa: E402
+from photoq.pipeline.quality import assess_quality  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+SOURCES = sorted((CORPUS / "hdkai+Raw-IO/test/media/group").glob("*.jpg"))
+OUT = ROOT / "bench" / "out" / "analysis_speed"
+SIZE = (6000, 4000)
+
+
+def make_photos(count: int) -> list[Path]:
+    """24 MP camera-like JPEGs with EXIF; reused across runs when already there."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    paths = []
+    for i in range(count):
+        path = OUT / f"photo_{i:02d}.jpg"
+        paths.append(path)
+        if path.exists():
+            continue
+        with Image.open(SOURCES[i % len(SOURCES)]) as src:
+            exif = src.getexif()
+            big = np.asarray(src.convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
+        grain = rng.normal(0, 6, (SIZE[1], SIZE[0], 1)).astype(np.float32)
+        texture = rng.normal(0, 4, (SIZE[1] // 2, SIZE[0] // 2, 3)).astype(np.float32)
+        texture = cv2.resize(texture, SIZE, interpolation=cv2.INTER_LINEAR)
+        pixels = np.clip(big.astype(np.float32) + grain + texture, 0, 255).astype(np.uint8)
+        exif[0x0112] = 1
+        Image.fromarray(pixels).save(path, quality=95, exif=exif.tobytes())
+    return paths
+
+
+def timed(fn: object, *args: object, **kwargs: object) -> float:
+    start = time.perf_counter()
+    fn(*args, **kwargs)  # type: ignore[operator]
+    return (time.perf_counter() - start) * 1000
+
+
+def draft_eighth(path: Path) -> None:
+    with Image.open(path) as im:
+        im.draft("RGB", (im.width // 8, im.height // 8))
+        im.load()
+
+
+def cv2_eighth(path: Path) -> None:
+    cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
+
+
+def median_ms(fn: object, paths: list[Path], repeats: int, **kwargs: object) -> float:
+    return statistics.median(timed(fn, p, **kwargs) for _ in range(repeats) for p in paths)
+
+
+def stage_times(paths: list[Path], repeats: int) -> dict[str, float]:
+    decoded = [decode_for_analysis(p, long_edge=ANALYSIS_EDGE) for p in paths]
+    pix = [d.pixels for d in decoded]
+    return {
+        "exif": median_ms(read_exif, paths, repeats),
+        "decode (analysis size)": median_ms(
+            decode_for_analysis, paths, repeats, long_edge=ANALYSIS_EDGE
+        ),
+        "quality, faces on": statistics.median(
+            timed(assess_quality, p) for _ in range(repeats) for p in pix
+        ),
+        "quality, faces off": statistics.median(
+            timed(assess_quality, p, faces=False) for _ in range(repeats) for p in pix
+        ),
+        "perceptual hashes": statistics.median(
+            timed(perceptual_hashes, p) for _ in range(repeats) for p in pix
+        ),
+        "content hash (at ingest)": median_ms(content_hash, paths, repeats),
+    }
+
+
+def _analyse(path: Path) -> None:
+    analyse_photo(path, digest="known")
+
+
+def throughput(paths: list[Path], rounds: int) -> float:
+    work = paths * rounds
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_analyse, paths))  # warm both processes
+        start = time.perf_counter()
+        list(pool.map(_analyse, work))
+        return len(work) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    paths = make_photos(args.photos)
+    mb = statistics.mean(p.stat().st_size for p in paths) / 1e6
+    for p in paths:  # warm the page cache and the lazy imports
+        analyse_photo(p, digest="known")
+    floor_pillow = median_ms(draft_eighth, paths, args.repeats)
+    floor_cv2 = median_ms(cv2_eighth, paths, args.repeats)
+    floor = min(floor_pillow, floor_cv2)
+    full = median_ms(analyse_photo, paths, args.repeats, digest="known")
+    full_nofaces = median_ms(analyse_photo, paths, args.repeats, digest="known", faces=False)
+    stages = stage_times(paths, args.repeats)
+    rate = throughput(paths, args.repeats)
+
+    print(f"{len(paths)} photos, 6000×4000, {mb:.1f} MB each; medians of {args.repeats} rounds\n")
+    print(f"{'what':<34}{'ms/photo':>10}{'× floor':>9}")
+    rows = [("floor: Pillow draft 1/8", floor_pillow), ("floor: OpenCV REDUCED_8", floor_cv2)]
+    rows += [(f"  {name}", ms) for name, ms in stages.items()]
+    rows += [("photoq full analysis", full), ("photoq full analysis, faces off", full_nofaces)]
+    for name, ms in rows:
+        print(f"{name:<34}{ms:>10.1f}{ms / floor:>9.2f}")
+    print(
+        f"\nthroughput, full analysis on 2 processes: {rate:.1f} photos/s "
+        f"({rate * 60:.0f} per minute)"
+    )
+
+
+if __name__ == "__main__":
+    main()
