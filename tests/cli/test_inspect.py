@@ -1,0 +1,59 @@
+"""``photoq inspect``: direct analysis of files, one JSON object per line with ``--json``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS
+
+GOOD = CORPUS / "hdkai+Raw-IO/test/media/group/1.jpg"
+ROTATED = CORPUS / "recurser+exif-orientation-examples/Landscape_6.jpg"
+
+
+def inspect(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "photoq", "inspect", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _corpus() -> None:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+
+
+def test_json_lines_carry_the_path_as_given_and_the_analysis(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(GOOD.read_bytes()[:5000])
+    done = inspect("--json", str(GOOD), str(bad), str(ROTATED))
+    assert done.returncode == 1  # one file failed
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(GOOD), str(bad), str(ROTATED)]
+    good, broken, rotated = lines
+    assert good["exif"]["make"] == "OLYMPUS CORPORATION"
+    assert good["exif"]["f_number"] == 8.0
+    assert good["exif"]["iso"] == 200
+    assert (good["width"], good["height"]) == (1920, 1440)
+    assert 1.0 <= good["quality"]["score"] <= 5.0
+    assert len(good["hashes"]["dhash"]) == 16
+    assert len(good["content_hash"]) == 64
+    assert "truncated" in broken["error"]
+    assert broken["error_type"] == "CorruptImage"
+    assert (rotated["width"], rotated["height"]) == (1800, 1200)  # stored 1200×1800, orientation 6
+
+
+def test_human_output_and_missing_file(tmp_path: Path) -> None:
+    done = inspect(str(GOOD), str(tmp_path / "missing.jpg"))
+    assert done.returncode == 1
+    assert "OLYMPUS CORPORATION E-M1MarkII" in done.stdout
+    assert "f/8, ISO 200" in done.stdout
+    assert done.stderr.strip() == f"{tmp_path / 'missing.jpg'}: error: no such file"
