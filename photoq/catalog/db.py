@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 
 from photoq.errors import ConfigError, ServiceUnavailable
 
@@ -82,11 +83,17 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is already there)."""
+    head = head_revision()
     try:
-        if current_revision(engine) == head_revision():
+        if current_revision(engine) == head:
             return
         command.upgrade(_alembic_config(engine), "head")
-    except OperationalError as exc:
+    except (OperationalError, IntegrityError, ProgrammingError) as exc:
+        # Two processes starting on a fresh catalog race to create it; the loser finds the
+        # schema already in place, which is all it wanted.
+        with contextlib.suppress(OperationalError):
+            if current_revision(engine) == head:
+                return
         msg = f"cannot reach the catalog database {engine.url!r}: {_first_line(exc)}"
         raise ServiceUnavailable(msg) from None
 

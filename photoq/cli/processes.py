@@ -27,7 +27,7 @@ def worker(
 ) -> None:
     """Start a Celery worker with photoq's configuration against the configured broker."""
     from photoq.queue.routing import parse_queues
-    from photoq.services.runtime import embedded_broker
+    from photoq.services.runtime import embedded_broker, open_catalog
 
     try:
         names = parse_queues(queues)
@@ -42,6 +42,7 @@ def worker(
     if autoscale:
         argv += ["--autoscale", autoscale]
     argv += ["--hostname", name or "photoq@%h"]
+    open_catalog(settings)  # creates or upgrades the schema before any task needs it
     with embedded_broker(settings):
         from photoq.queue import app as celery_app
 

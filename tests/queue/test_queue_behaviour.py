@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -70,7 +74,23 @@ def test_transient_failures_are_retried_with_backoff(harness: QueueHarness) -> N
         assert low <= gap <= high + 1.5, (n, gap)
 
 
-def test_permanent_failure_is_dead_after_one_attempt(harness: QueueHarness) -> None:
+class _Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, object]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_permanent_failure_is_dead_after_one_attempt_and_notified(harness: QueueHarness) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    harness.env["PHOTOQ_NOTIFY_URL"] = f"http://127.0.0.1:{server.server_port}/dead"
     harness.start_worker(concurrency=1)
     [job_id] = harness.submit([probe(Priority.MEDIUM, permanent_failure="bad pixels")])
     [info] = harness.wait_final([job_id])
@@ -78,6 +98,12 @@ def test_permanent_failure_is_dead_after_one_attempt(harness: QueueHarness) -> N
     assert info.attempts == 1
     assert info.error_type == "PermanentError"
     assert info.error_message == "bad pixels"
+    deadline = time.monotonic() + 10
+    while not _Hook.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.shutdown()
+    [event] = _Hook.received
+    assert (event["event"], event["job_id"], event["error"]) == ("job.dead", job_id, "bad pixels")
 
 
 def test_exhausted_retries_make_a_job_dead(harness: QueueHarness) -> None:
