@@ -11,7 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from photoq.catalog.jobs import JobInfo, JobRepository, NewJob
+from photoq.catalog.job_records import JobInfo, NewJob
+from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import FINAL_STATES
 from photoq.queue.dispatch import submit
 

@@ -8,11 +8,11 @@ job with that id; a message whose id no longer matches, or whose job is final, i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
+from photoq.catalog.job_records import Claim, Dispatch, JobInfo, NewJob, job_info
 from photoq.catalog.models import (
     FINAL_STATES,
     UNFINISHED_STATES,
@@ -23,93 +23,9 @@ from photoq.catalog.models import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from photoq.catalog.store import Catalog
 
 CLAIMABLE = (JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.RUNNING)
-
-
-@dataclass(frozen=True)
-class NewJob:
-    """What it takes to create a job."""
-
-    kind: str
-    queue: str
-    priority: int
-    max_retries: int
-    photo_id: int | None = None
-    session_id: int | None = None
-    payload: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Dispatch:
-    """A job ready to be published: the message must carry exactly this id."""
-
-    job_id: int
-    kind: str
-    queue: str
-    priority: int
-    message_id: str
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A job a worker now owns for one attempt."""
-
-    job_id: int
-    attempt_id: int
-    attempt: int
-    max_retries: int
-    priority: int
-    kind: str
-    photo_id: int | None
-    session_id: int | None
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    """A job as users see it."""
-
-    id: int
-    kind: str
-    status: str
-    queue: str
-    priority: int
-    attempts: int
-    max_retries: int
-    photo_id: int | None
-    session_id: int | None
-    error_type: str | None
-    error_message: str | None
-    worker: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    result: dict[str, Any] | None
-
-
-def _info(job: Job) -> JobInfo:
-    return JobInfo(
-        id=job.id,
-        kind=job.kind,
-        status=job.status,
-        queue=job.queue,
-        priority=job.priority,
-        attempts=job.attempts,
-        max_retries=job.max_retries,
-        photo_id=job.photo_id,
-        session_id=job.session_id,
-        error_type=job.error_type,
-        error_message=job.error_message,
-        worker=job.worker,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        result=job.result,
-    )
 
 
 def new_message_id() -> str:
@@ -307,7 +223,7 @@ class JobRepository:
     def get(self, job_id: int) -> JobInfo | None:
         with self.catalog.transaction() as db:
             job = db.get(Job, job_id)
-            return None if job is None else _info(job)
+            return None if job is None else job_info(job)
 
     def attempts(self, job_id: int) -> list[JobAttempt]:
         with self.catalog.transaction() as db:
@@ -320,7 +236,7 @@ class JobRepository:
         if session_id is not None:
             stmt = stmt.where(Job.session_id == session_id)
         with self.catalog.transaction() as db:
-            return [_info(j) for j in db.scalars(stmt)]
+            return [job_info(j) for j in db.scalars(stmt)]
 
     def stranded(self, held: dict[str, int], node: str | None) -> list[int]:
         """Unfinished jobs still owned by one of the ``held`` messages (message id → job id),

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from photoq.catalog.jobs import Dispatch, JobRepository, NewJob
+from photoq.catalog.job_records import Dispatch, NewJob
+from photoq.catalog.jobs import JobRepository
 from photoq.errors import ServiceUnavailable
 from photoq.queue.priority import job_priority, to_broker_priority
 from photoq.queue.routing import queue_for, task_name

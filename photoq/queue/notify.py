@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from photoq.catalog.jobs import JobInfo
+    from photoq.catalog.job_records import JobInfo
 
 log = logging.getLogger("photoq.dead")
 WEBHOOK_TIMEOUT_S = 5.0

@@ -22,7 +22,7 @@ from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 
 if TYPE_CHECKING:
-    from photoq.catalog.jobs import Claim
+    from photoq.catalog.job_records import Claim
     from photoq.catalog.store import Catalog
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from celery import Task
 
-from photoq.catalog.jobs import Claim, JobRepository
+from photoq.catalog.job_records import Claim
+from photoq.catalog.jobs import JobRepository
 from photoq.catalog.store import Catalog
 from photoq.config import get_settings
 from photoq.errors import PhotoqError

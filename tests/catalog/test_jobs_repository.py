@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from photoq.catalog.jobs import Claim, JobRepository, NewJob
+from photoq.catalog.job_records import Claim, NewJob
+from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import Job, JobStatus
 from photoq.catalog.photos import PhotoRepository
 from photoq.catalog.store import Catalog

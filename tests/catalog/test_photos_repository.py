@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from photoq.catalog.jobs import JobRepository, NewJob
+from photoq.catalog.job_records import NewJob
+from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import JobStatus, Photo
 from photoq.catalog.photos import FileFacts, PhotoRepository
 from photoq.catalog.store import Catalog
