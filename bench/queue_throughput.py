@@ -396,6 +396,8 @@ def main() -> int:
 
     from photoq.queue.embedded import EmbeddedBroker, embedded_broker_url
 
+    # SIGINT too: a shell that starts the script in the background leaves it ignored.
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     tmp = Path(tempfile.mkdtemp(prefix="pqb-", dir="/tmp"))
     broker = EmbeddedBroker(tmp / "vk")
@@ -454,6 +456,7 @@ def main() -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         procs.stop_all()
         stack.close()  # the PostgreSQL database, once its workers are gone
         broker.stop()

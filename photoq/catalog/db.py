@@ -37,7 +37,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two workers never deadlock upgrading a
     # read lock; the busy timeout then queues them instead of failing with "database is locked".
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only transactions need no lock in WAL mode and must not queue behind writers.
+    if conn.get_execution_options().get("photoq_read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_catalog_engine(url: str) -> Engine:

@@ -8,9 +8,9 @@ job with that id; a message whose id no longer matches, or whose job is final, i
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from photoq.catalog.job_records import Claim, Dispatch, JobInfo, NewJob, job_info
 from photoq.catalog.models import (
@@ -19,13 +19,60 @@ from photoq.catalog.models import (
     Job,
     JobAttempt,
     JobStatus,
+    UTCDateTime,
     utcnow,
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy import Table
+
     from photoq.catalog.store import Catalog
 
 CLAIMABLE = (JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.RUNNING)
+
+# The claim/finish statements run twice per task: built once, in Core, they skip the ORM's
+# per-call statement construction and session bookkeeping (most of the tracking cost measured).
+_JOBS, _ATTEMPTS = cast("Table", Job.__table__), cast("Table", JobAttempt.__table__)
+_CLAIM = (
+    update(_JOBS)
+    .where(
+        _JOBS.c.id == bindparam("j_id"),
+        _JOBS.c.message_id == bindparam("m_id"),
+        _JOBS.c.status.in_([s.value for s in CLAIMABLE]),
+    )
+    .values(
+        status=JobStatus.RUNNING.value,
+        attempts=_JOBS.c.attempts + 1,
+        worker=bindparam("worker"),
+        started_at=func.coalesce(_JOBS.c.started_at, bindparam("now", type_=UTCDateTime)),
+    )
+    .returning(
+        _JOBS.c.attempts,
+        _JOBS.c.max_retries,
+        _JOBS.c.priority,
+        _JOBS.c.kind,
+        _JOBS.c.photo_id,
+        _JOBS.c.session_id,
+        _JOBS.c.payload,
+    )
+)
+_LOSE_OPEN_ATTEMPTS = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.job_id == bindparam("j_id"), _ATTEMPTS.c.finished_at.is_(None))
+    .values(
+        finished_at=bindparam("now", type_=UTCDateTime),
+        outcome="lost",
+        error_type="WorkerLost",
+        error_message="the worker running this attempt died",
+    )
+)
+_NEW_ATTEMPT = insert(_ATTEMPTS).returning(_ATTEMPTS.c.id)
+_FINISH_JOB = update(_JOBS).where(
+    _JOBS.c.id == bindparam("j_id"),
+    _JOBS.c.message_id == bindparam("m_id"),
+    _JOBS.c.status == JobStatus.RUNNING.value,
+)
+_FINISH_ATTEMPT = update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("a_id"))
 
 
 def new_message_id() -> str:
@@ -44,28 +91,33 @@ class JobRepository:
         The row is written before the message is sent, so a worker never sees a message for a
         job it cannot find; a message that then fails to send is re-published by recovery.
         """
+        if not specs:
+            return []
         now = utcnow()
         rows = [
-            Job(
-                kind=s.kind,
-                queue=s.queue,
-                priority=s.priority,
-                max_retries=s.max_retries,
-                photo_id=s.photo_id,
-                session_id=s.session_id,
-                payload=s.payload,
-                status=JobStatus.QUEUED,
-                attempts=0,
-                message_id=new_message_id(),
-                created_at=now,
-                queued_at=now,
-            )
+            {
+                "kind": s.kind,
+                "queue": s.queue,
+                "priority": s.priority,
+                "max_retries": s.max_retries,
+                "photo_id": s.photo_id,
+                "session_id": s.session_id,
+                "payload": s.payload,
+                "status": JobStatus.QUEUED.value,
+                "attempts": 0,
+                "message_id": new_message_id(),
+                "created_at": now,
+                "queued_at": now,
+            }
             for s in specs
         ]
-        with self.catalog.transaction() as db:
-            db.add_all(rows)
-            db.flush()
-            return [Dispatch(r.id, r.kind, r.queue, r.priority, r.message_id or "") for r in rows]
+        insert_rows = insert(_JOBS).returning(_JOBS.c.id, sort_by_parameter_order=True)
+        with self.catalog.connection() as conn:
+            ids = conn.execute(insert_rows, rows).scalars().all()
+        return [
+            Dispatch(job_id, r["kind"], r["queue"], r["priority"], r["message_id"])
+            for job_id, r in zip(ids, rows, strict=True)
+        ]
 
     def republish(self, job_id: int, *, priority: int | None = None) -> Dispatch | None:
         """Give an unfinished job a fresh message id; the old message becomes superseded."""
@@ -91,50 +143,27 @@ class JobRepository:
         the dangling attempt is closed as ``lost`` and a new one begins.
         """
         now = utcnow()
-        with self.catalog.transaction() as db:
-            claimed = db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.message_id == message_id, Job.status.in_(CLAIMABLE))
-                .values(
-                    status=JobStatus.RUNNING,
-                    attempts=Job.attempts + 1,
-                    worker=worker,
-                    started_at=func.coalesce(Job.started_at, now),
-                )
-                .returning(
-                    Job.attempts,
-                    Job.max_retries,
-                    Job.priority,
-                    Job.kind,
-                    Job.photo_id,
-                    Job.session_id,
-                    Job.payload,
-                )
+        with self.catalog.connection() as conn:
+            claimed = conn.execute(
+                _CLAIM, {"j_id": job_id, "m_id": message_id, "worker": worker, "now": now}
             ).one_or_none()
             if claimed is None:
                 return None
-            db.execute(
-                update(JobAttempt)
-                .where(JobAttempt.job_id == job_id, JobAttempt.finished_at.is_(None))
-                .values(
-                    finished_at=now,
-                    outcome="lost",
-                    error_type="WorkerLost",
-                    error_message="the worker running this attempt died",
-                )
-            )
-            attempt = JobAttempt(
-                job_id=job_id,
-                number=claimed.attempts,
-                message_id=message_id,
-                worker=worker,
-                started_at=now,
-            )
-            db.add(attempt)
-            db.flush()
+            if claimed.attempts > 1:
+                conn.execute(_LOSE_OPEN_ATTEMPTS, {"j_id": job_id, "now": now})
+            attempt_id = conn.execute(
+                _NEW_ATTEMPT,
+                {
+                    "job_id": job_id,
+                    "number": claimed.attempts,
+                    "message_id": message_id,
+                    "worker": worker,
+                    "started_at": now,
+                },
+            ).scalar_one()
             return Claim(
                 job_id,
-                attempt.id,
+                attempt_id,
                 claimed.attempts,
                 claimed.max_retries,
                 claimed.priority,
@@ -153,28 +182,20 @@ class JobRepository:
     ) -> bool:
         """Close the attempt and move the job on, unless it was cancelled or superseded while
         the attempt ran: then the attempt is recorded as ``dropped`` and the job left alone."""
-        now = utcnow()
-        with self.catalog.transaction() as db:
-            done = db.execute(
-                update(Job)
-                .where(
-                    Job.id == claim.job_id,
-                    Job.message_id == message_id,
-                    Job.status == JobStatus.RUNNING,
-                )
-                .values(**job_values)
+        with self.catalog.connection() as conn:
+            done = conn.execute(
+                _FINISH_JOB.values(**job_values), {"j_id": claim.job_id, "m_id": message_id}
             )
-            kept = bool(done.rowcount)  # type: ignore[attr-defined]
+            kept = bool(done.rowcount)
             if not kept:
                 attempt_values = {
                     **attempt_values,
                     "outcome": "dropped",
                     "error_message": "the job was cancelled or re-queued while this attempt ran",
                 }
-            db.execute(
-                update(JobAttempt)
-                .where(JobAttempt.id == claim.attempt_id)
-                .values(finished_at=now, **attempt_values)
+            conn.execute(
+                _FINISH_ATTEMPT.values(finished_at=utcnow(), **attempt_values),
+                {"a_id": claim.attempt_id},
             )
             return kept
 
@@ -221,12 +242,12 @@ class JobRepository:
         )
 
     def get(self, job_id: int) -> JobInfo | None:
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             job = db.get(Job, job_id)
             return None if job is None else job_info(job)
 
     def attempts(self, job_id: int) -> list[JobAttempt]:
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             stmt = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.number)
             return list(db.scalars(stmt))
 
@@ -235,14 +256,14 @@ class JobRepository:
         stmt = select(Job).where(Job.status.in_(UNFINISHED_STATES)).order_by(Job.id)
         if session_id is not None:
             stmt = stmt.where(Job.session_id == session_id)
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             return [job_info(j) for j in db.scalars(stmt)]
 
     def stranded(self, held: dict[str, int], node: str | None) -> list[int]:
         """Unfinished jobs still owned by one of the ``held`` messages (message id → job id),
         plus, when ``node`` is given, the jobs the catalog says are running on that node."""
         found: set[int] = set()
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             ids = list(held.values())
             for start in range(0, len(ids), 500):
                 rows = db.execute(
@@ -259,7 +280,7 @@ class JobRepository:
     def status_counts(self, job_ids: list[int]) -> dict[str, int]:
         """How many of ``job_ids`` are in each state."""
         counts: dict[str, int] = {}
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             for start in range(0, len(job_ids), 500):
                 chunk = job_ids[start : start + 500]
                 stmt = (

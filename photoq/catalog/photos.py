@@ -71,16 +71,16 @@ class PhotoRepository:
             return session.id
 
     def session_ids(self) -> list[int]:
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             return list(db.scalars(select(ShootSession.id).order_by(ShootSession.id)))
 
     def photos(self, session_id: int) -> list[PhotoFile]:
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             stmt = select(Photo).where(Photo.session_id == session_id).order_by(Photo.path)
             return [_photo_file(p) for p in db.scalars(stmt)]
 
     def get(self, photo_id: int) -> PhotoFile | None:
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             photo = db.get(Photo, photo_id)
             return None if photo is None else _photo_file(photo)
 
@@ -143,5 +143,5 @@ class PhotoRepository:
             .where(Photo.session_id == session_id)
             .order_by(Photo.path)
         )
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction(read_only=True) as db:
             return [PhotoOutcome(*row) for row in db.execute(stmt)]

@@ -14,7 +14,7 @@ from photoq.errors import RetryableError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 
 class Catalog:
@@ -23,6 +23,9 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            engine.execution_options(photoq_read_only=True), expire_on_commit=False
+        )
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Catalog:
@@ -33,22 +36,35 @@ class Catalog:
         return cls(engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error.
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """An ORM session that commits on success and rolls back on error.
 
-        A locked or unreachable database is a transient condition for a task, so it surfaces as
-        :class:`RetryableError`.
+        ``read_only`` transactions do not take SQLite's write lock, so status polling never
+        queues behind the workers' writes. A locked or unreachable database is a transient
+        condition for a task, so it surfaces as :class:`RetryableError`.
         """
-        session = self._sessions()
+        session = (self._readers if read_only else self._sessions)()
         try:
             yield session
             session.commit()
         except OperationalError as exc:
             session.rollback()
-            msg = f"catalog database unavailable: {str(exc.orig).strip().splitlines()[0]}"
-            raise RetryableError(msg) from exc
+            raise _unavailable(exc) from exc
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction, for the statements on the hot path."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: OperationalError) -> RetryableError:
+    return RetryableError(f"catalog database unavailable: {str(exc.orig).strip().splitlines()[0]}")
