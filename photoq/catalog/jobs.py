@@ -94,6 +94,7 @@ class JobRepository:
         if not specs:
             return []
         now = utcnow()
+        message_ids = [new_message_id() for _ in specs]
         rows = [
             {
                 "kind": s.kind,
@@ -105,18 +106,18 @@ class JobRepository:
                 "payload": s.payload,
                 "status": JobStatus.QUEUED.value,
                 "attempts": 0,
-                "message_id": new_message_id(),
+                "message_id": message_id,
                 "created_at": now,
                 "queued_at": now,
             }
-            for s in specs
+            for s, message_id in zip(specs, message_ids, strict=True)
         ]
         insert_rows = insert(_JOBS).returning(_JOBS.c.id, sort_by_parameter_order=True)
         with self.catalog.connection() as conn:
             ids = conn.execute(insert_rows, rows).scalars().all()
         return [
-            Dispatch(job_id, r["kind"], r["queue"], r["priority"], r["message_id"])
-            for job_id, r in zip(ids, rows, strict=True)
+            Dispatch(job_id, s.kind, s.queue, s.priority, message_id)
+            for job_id, s, message_id in zip(ids, specs, message_ids, strict=True)
         ]
 
     def republish(self, job_id: int, *, priority: int | None = None) -> Dispatch | None:
