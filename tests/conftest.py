@@ -71,8 +71,10 @@ def postgres_url(postgres_admin: str) -> Iterator[str]:
     url = postgres_admin.rsplit("/", 1)[0] + f"/{name}"
     yield url
     from photoq.catalog.db import _ENGINES
+    from photoq.catalog.store import _OPEN
 
     for key in [k for k in _ENGINES if k[1] == url]:
+        _OPEN.pop(key, None)
         _ENGINES.pop(key).dispose()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

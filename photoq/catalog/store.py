@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,15 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 
+_OPEN: dict[tuple[int, str], Catalog] = {}
+
+
 class Catalog:
     """Owns the engine; repositories borrow transactions from it."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._migrated = False
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(
             engine.execution_options(photoq_read_only=True), expire_on_commit=False
@@ -29,11 +34,16 @@ class Catalog:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Catalog:
-        """The catalog at ``url`` (one engine per process), upgraded to the newest schema."""
-        engine = engine_for_process(url)
-        if migrate:
-            upgrade(engine)
-        return cls(engine)
+        """The catalog at ``url``, one per process (a task opens it on every run), upgraded to
+        the newest schema the first time it is opened with ``migrate``."""
+        key = (os.getpid(), url)
+        catalog = _OPEN.get(key)
+        if catalog is None:
+            catalog = _OPEN[key] = cls(engine_for_process(url))
+        if migrate and not catalog._migrated:
+            upgrade(catalog.engine)
+            catalog._migrated = True
+        return catalog
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
