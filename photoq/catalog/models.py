@@ -128,7 +128,11 @@ class Photo(Base):
     is_pick: Mapped[bool | None] = mapped_column(Boolean)
     rating: Mapped[int | None] = mapped_column(Integer)
     context: Mapped[str | None] = mapped_column(String(64))
+    context_scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     preset: Mapped[str | None] = mapped_column(String(128))
+    #: How strongly the recommended preset applies, 0–100 %.
+    preset_blend: Mapped[float | None] = mapped_column(Float)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -194,3 +198,47 @@ class QueueState(Base):
     queue: Mapped[str] = mapped_column(String(32), primary_key=True)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PhotoGroup(Base):
+    """Photos that belong together: the same bytes, a burst, or near-identical shots."""
+
+    __tablename__ = "groups"
+    __table_args__ = (Index("ix_groups_session_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    #: exact | burst | similar
+    kind: Mapped[str] = mapped_column(String(16))
+    cover_photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupMember(Base):
+    """A photo's membership of a group; a photo is in at most one group of each kind."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    photo_id: Mapped[int] = mapped_column(
+        ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class PresetRow(Base):
+    """A develop preset; importing a newer version keeps the older ones."""
+
+    __tablename__ = "presets"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_presets_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255))
+    #: The preset in photoq's own format (YAML text), as ``photoq presets export`` writes it.
+    document: Mapped[str] = mapped_column(Text)
+    unsupported: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

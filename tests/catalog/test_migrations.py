@@ -25,7 +25,16 @@ from photoq.catalog.db import (
 )
 from photoq.catalog.models import Base, UTCDateTime
 
-MODEL_TABLES = {"sessions", "photos", "jobs", "job_attempts", "queue_state"}
+MODEL_TABLES = {
+    "sessions",
+    "photos",
+    "jobs",
+    "job_attempts",
+    "queue_state",
+    "groups",
+    "group_members",
+    "presets",
+}
 ALL_TABLES = MODEL_TABLES | {"alembic_version"}
 
 
