@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     retry_base_delay: float = Field(DEFAULT_RETRY_BASE_DELAY, gt=0)
     retry_max_delay: float = Field(DEFAULT_RETRY_MAX_DELAY, gt=0, le=600)
 
+    #: Rules file that maps EXIF and analysis to a shooting context (default: the shipped one).
+    context_rules: Path | None = None
+    #: Culling: the longest gap inside a burst, and the score a photo outside any group needs.
+    burst_window: float = Field(2.0, gt=0, le=3600)
+    pick_threshold: float = Field(3.0, ge=1.0, le=5.0)
+
     redis_host: str | None = Field(None, validation_alias=AliasChoices("REDIS_HOST"))
     redis_port: int = Field(6379, ge=1, le=65535, validation_alias=AliasChoices("REDIS_PORT"))
     redis_db: int = Field(0, ge=0, le=1023, validation_alias=AliasChoices("REDIS_DB"))

@@ -111,6 +111,7 @@ class PhotoRepository:
                     continue
                 if photo.content_hash != f.content_hash:
                     photo.analysis_version = None
+                    photo.is_pick = photo.rating = photo.reject_reason = None
                     photo.exif = None
                     photo.quality = None
                     photo.quality_score = None

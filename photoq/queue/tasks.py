@@ -11,19 +11,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from photoq.catalog.analysis_columns import analysis_columns, exif_columns, quality_columns
+from photoq.catalog.culling import CullingRepository
 from photoq.catalog.photos import PhotoFile, PhotoRepository
+from photoq.config import get_settings
 from photoq.errors import PermanentError
 from photoq.pipeline.analysis import ANALYSIS_EDGE, ANALYSIS_VERSION, analyse_photo
 from photoq.pipeline.decode import decode_for_analysis
 from photoq.pipeline.exif import read_exif
+from photoq.pipeline.grouping import GroupingOptions, group_photos
 from photoq.pipeline.perceptual import perceptual_hashes
+from photoq.pipeline.picking import decide
 from photoq.pipeline.quality import assess_quality
+from photoq.pipeline.sidecar import write_sidecar
 from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 
 if TYPE_CHECKING:
     from photoq.catalog.job_records import Claim
     from photoq.catalog.store import Catalog
+
+
+#: Colour labels in the sidecars: what Lightroom, digiKam and darktable filter on.
+PICK_LABEL = "Green"
+REJECT_LABEL = "Red"
 
 
 def _photo(catalog: Catalog, claim: Claim) -> PhotoFile:
@@ -81,3 +91,34 @@ def evaluate_quality_task(self: TrackedTask, job_id: int) -> dict[str, Any] | No
 def process_photo_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
     """The whole analysis of one photo from a single decode."""
     return self.run_job(job_id, _process_photo)
+
+
+def _group_similar_photos(catalog: Catalog, claim: Claim) -> dict[str, Any]:
+    if claim.session_id is None:
+        msg = "grouping needs a session"
+        raise PermanentError(msg)
+    settings = get_settings()
+    repo = CullingRepository(catalog)
+    facts = repo.facts(claim.session_id)
+    options = GroupingOptions(burst_window_s=settings.burst_window)
+    groups = group_photos(facts, options)
+    decisions = decide(facts, groups, threshold=settings.pick_threshold)
+    repo.save(claim.session_id, groups, decisions)
+    if claim.payload.get("sidecars"):
+        paths = {f.id: f.path for f in facts}
+        for d in decisions:
+            write_sidecar(
+                Path(paths[d.photo_id]),
+                rating=d.rating if d.pick else -1,
+                label=PICK_LABEL if d.pick else REJECT_LABEL,
+                pick=d.pick,
+                develop_settings=None,
+            )
+    picks = sum(d.pick for d in decisions)
+    return {"groups": len(groups), "picks": picks, "rejects": len(decisions) - picks}
+
+
+@app.task(bind=True, base=TrackedTask, name="photoq.group_similar_photos")
+def group_similar_photos_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
+    """Group a session's analysed photos, pick the best of each group, rate every photo."""
+    return self.run_job(job_id, _group_similar_photos)

@@ -1,4 +1,9 @@
-"""``photoq run``: ingest a shoot, queue the work each photo still needs, wait, summarise."""
+"""``photoq run``: ingest a shoot, queue the work each photo still needs, wait, summarise.
+
+Stages, each waited for before the next: analysis of every photo that needs it (one
+``process_photo`` job per photo), then culling of the session (one ``group_similar_photos`` job:
+groups, picks, ratings and the sidecars).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from photoq.catalog.culling import CullingRepository, GroupView
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import FINAL_STATES, JobStatus
 from photoq.catalog.photos import PhotoOutcome, PhotoRepository
@@ -23,8 +29,17 @@ if TYPE_CHECKING:
 ANALYSIS_KIND = "process_photo"
 POLL_INTERVAL_S = 0.2
 
-#: Called with (finished, total) while the run waits.
-Progress = Callable[[int, int], None]
+GROUPING_KIND = "group_similar_photos"
+
+#: Called with (stage, finished, total) while the run waits.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``photoq run`` does besides analysing: sidecars are on unless asked otherwise."""
+
+    sidecars: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,9 @@ class RunSummary:
     succeeded: int
     dead: list[DeadPhoto] = field(default_factory=list)
     unfinished: int = 0
+    groups: list[GroupView] = field(default_factory=list)
+    picks: list[str] = field(default_factory=list)
+    rejects: list[dict[str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +98,9 @@ def plan_jobs(rt: Runtime, session_id: int, changed: set[int]) -> tuple[list[int
     return resumed, submit(rt.app, rt.catalog, specs)
 
 
-def wait_for(rt: Runtime, job_ids: list[int], progress: Progress | None = None) -> None:
+def wait_for(
+    rt: Runtime, job_ids: list[int], progress: Progress | None = None, stage: str = "analysing"
+) -> None:
     """Block until every job is final, reporting progress; returns early if workers die."""
     jobs = JobRepository(rt.catalog)
     total = len(job_ids)
@@ -88,12 +108,24 @@ def wait_for(rt: Runtime, job_ids: list[int], progress: Progress | None = None) 
         counts = jobs.status_counts(job_ids)
         finished = sum(n for status, n in counts.items() if status in FINAL_STATES)
         if progress is not None:
-            progress(finished, total)
+            progress(stage, finished, total)
         if finished >= total:
             return
         if rt.local_workers is not None and not rt.local_workers.alive():
             return
         time.sleep(POLL_INTERVAL_S)
+
+
+def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress | None) -> None:
+    """Group the session's analysed photos and decide picks (one job, waited for)."""
+    spec = new_job(
+        GROUPING_KIND,
+        Priority.MEDIUM,
+        rt.settings.max_retries,
+        session_id=session_id,
+        payload={"sidecars": options.sidecars},
+    )
+    wait_for(rt, submit(rt.app, rt.catalog, [spec]), progress, "culling")
 
 
 def summarise(
@@ -105,6 +137,7 @@ def summarise(
         for o in outcomes
         if o.status == JobStatus.DEAD
     ]
+    culling = CullingRepository(rt.catalog).view(session_id)
     return RunSummary(
         session_id=session_id,
         root=str(root),
@@ -114,16 +147,26 @@ def summarise(
         succeeded=sum(o.status == JobStatus.SUCCEEDED for o in outcomes),
         dead=dead,
         unfinished=sum(o.status not in FINAL_STATES for o in outcomes),
+        groups=culling.groups,
+        picks=culling.picks,
+        rejects=culling.rejects,
         elapsed_s=time.monotonic() - started,
     )
 
 
-def run_folder(rt: Runtime, folder: Path, progress: Progress | None = None) -> RunSummary:
-    """Ingest ``folder`` and process every photo that needs it through the queue."""
+def run_folder(
+    rt: Runtime, folder: Path, options: RunOptions | None = None, progress: Progress | None = None
+) -> RunSummary:
+    """Ingest ``folder``, analyse every photo that needs it, then cull the session."""
+    options = options or RunOptions()
     started = time.monotonic()
     result = ingest(rt.catalog, folder, home=rt.settings.home)
     resumed, queued = plan_jobs(rt, result.session_id, set(result.changed_ids))
-    if resumed or queued:
+    culling = CullingRepository(rt.catalog)
+    # An unchanged, already culled shoot needs no worker at all: the summary is in the catalog.
+    if resumed or queued or not culling.is_culled(result.session_id):
         rt.start_local_workers()
         wait_for(rt, resumed + queued, progress)
+        if rt.local_workers is None or rt.local_workers.alive():
+            cull(rt, result.session_id, options, progress)
     return summarise(rt, result.session_id, result.root, len(resumed), len(queued), started)

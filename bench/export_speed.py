@@ -1,0 +1,152 @@
+"""How fast is photoq's develop + export of a 24 MP JPEG, against the decode + encode floor?
+
+    python bench/export_speed.py [--photos 2] [--repeats 3]
+
+Generates camera-like 24 MP JPEGs (a real corpus photo upscaled, with sensor-like grain and fine
+texture, EXIF kept) under bench/out/export_speed/ (never committed), then times per photo, in
+the same run and interleaved so machine load hits every row alike (medians):
+
+* **floor** — Pillow decode + JPEG q90 encode of the same file, nothing in between;
+* **photoq** — Pillow decode → ``render`` with a preset that has EVERY control active
+  (including a 1° straighten) → JPEG q90 encode;
+* **photoq, no angle** — the same preset without the rotation (a plain crop);
+* **render only** — ``render`` alone on the decoded pixels;
+* **libvips** — pyvips decode → resize to photoq's output size → JPEG q90 encode, for scale.
+
+Target (issue 6): photoq ≤ 2 × floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from photoq.pipeline.develop import render  # noqa: E402
+from photoq.pipeline.preset_model import DevelopSettings  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+SOURCES = sorted((CORPUS / "hdkai+Raw-IO/test/media/group").glob("*.jpg"))
+OUT = ROOT / "bench" / "out" / "export_speed"
+SIZE = (6000, 4000)
+
+EVERYTHING = DevelopSettings(
+    exposure=0.3, contrast=20, highlights=-30, shadows=30, whites=10, blacks=-10,
+    incremental_temperature=10, incremental_tint=5, vibrance=20, saturation=10,
+    clarity=20, dehaze=15,
+    tone_curve=((0, 0), (64, 58), (192, 200), (255, 255)),
+    tone_curve_red=((0, 5), (255, 250)), tone_curve_green=((0, 0), (128, 132), (255, 255)),
+    tone_curve_blue=((0, 8), (255, 245)),
+    hsl_hue=(5, 0, -5, -10, 0, 5, 0, 0), hsl_saturation=(10, -5, 0, 10, 0, 10, 0, 0),
+    hsl_luminance=(0, 10, 0, 0, 0, -10, 0, 0),
+    convert_to_grayscale=False, vignette=-15, sharpness=30,
+    crop_left=0.01, crop_right=0.99, crop_top=0.01, crop_bottom=0.99, crop_angle=1.0,
+)  # fmt: skip
+NO_ANGLE = replace(EVERYTHING, crop_angle=0.0)
+
+
+def make_photos(count: int) -> list[Path]:
+    """24 MP camera-like JPEGs with EXIF; reused across runs when already there."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(11)
+    paths = []
+    for i in range(count):
+        path = OUT / f"photo_{i:02d}.jpg"
+        paths.append(path)
+        if path.exists():
+            continue
+        with Image.open(SOURCES[i % len(SOURCES)]) as src:
+            exif = src.getexif()
+            big = np.asarray(src.convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
+        grain = rng.normal(0, 6, (SIZE[1], SIZE[0], 1)).astype(np.float32)
+        texture = rng.normal(0, 4, (SIZE[1] // 2, SIZE[0] // 2, 3)).astype(np.float32)
+        texture = cv2.resize(texture, SIZE, interpolation=cv2.INTER_LINEAR)
+        pixels = np.clip(big.astype(np.float32) + grain + texture, 0, 255).astype(np.uint8)
+        exif[0x0112] = 1
+        Image.fromarray(pixels).save(path, quality=95, exif=exif.tobytes())
+    return paths
+
+
+def encode(pixels: np.ndarray) -> int:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
+    return buf.tell()
+
+
+def floor(path: Path) -> None:
+    with Image.open(path) as im:
+        im.load()
+        im.save(io.BytesIO(), format="JPEG", quality=90)
+
+
+def photoq(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
+    with Image.open(path) as im:
+        pixels = np.asarray(im.convert("RGB"))
+    encode(render(pixels, settings))
+
+
+def vips(path: Path) -> None:
+    import pyvips  # type: ignore[import-untyped]
+
+    image = pyvips.Image.new_from_file(str(path), access="sequential")
+    image.resize(0.98).write_to_buffer(".jpg", Q=90)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    paths = make_photos(args.photos)
+    decoded = {p: np.asarray(Image.open(p).convert("RGB")) for p in paths}
+    rows: dict[str, Callable[[Path], object]] = {
+        "floor: Pillow decode + encode q90": floor,
+        "photoq: decode + every control + encode": photoq,
+        "photoq, no angle (plain crop)": lambda p: photoq(p, NO_ANGLE),
+        "render only (every control)": lambda p: render(decoded[p], EVERYTHING),
+        "render only, no angle": lambda p: render(decoded[p], NO_ANGLE),
+    }
+    try:
+        vips(paths[0])
+        rows["libvips: decode + resize + encode q90"] = vips
+    except Exception as exc:  # pyvips or its binary missing: report, keep the other rows
+        print(f"libvips row skipped: {exc}")
+    for fn in rows.values():  # warm-up: imports, first-call costs
+        fn(paths[0])
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    for _ in range(args.repeats):
+        for path in paths:
+            for name, fn in rows.items():  # interleaved: load drifts hit every row alike
+                times[name].append(timed(lambda fn=fn, path=path: fn(path)))
+    base = statistics.median(times["floor: Pillow decode + encode q90"])
+    print(f"{args.photos} photo(s) × {args.repeats} repeats, {SIZE[0]}×{SIZE[1]}, "
+          f"cv2 threads {cv2.getNumThreads()}")  # fmt: skip
+    print(f"{'':44s} {'ms/photo':>9s} {'× floor':>8s}")
+    for name, values in times.items():
+        ms = statistics.median(values)
+        print(f"{name:44s} {ms:9.0f} {ms / base:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""``photoq run``: the main job, from a folder to a culled, rated shoot."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from photoq.cli.app import JsonOption, app, emit_json, err, out
+from photoq.config import get_settings
+from photoq.services.ingest import check_folder
+
+if TYPE_CHECKING:
+    from photoq.services.run import RunSummary
+
+TOP_REASONS = 5
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+def run(
+    folder: Annotated[Path, typer.Argument(help="Folder of the shoot (searched recursively).")],
+    as_json: JsonOption = False,
+    sidecars: Annotated[
+        bool,
+        typer.Option(
+            "--sidecars/--no-sidecars",
+            help="Write ratings, labels and pick flags into <name>.xmp next to each original "
+            "(merged into an existing sidecar; the original is never written).",
+        ),
+    ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Local worker processes to start (default: 1 on the embedded broker, "
+            "0 when PHOTOQ_BROKER_URL or REDIS_HOST point at a shared one).",
+            min=0,
+        ),
+    ] = None,
+) -> None:
+    """Ingest a shoot, analyse every photo through the queue (EXIF, quality, faces, hashes),
+    group duplicates, bursts and similar shots, pick the best of each, and summarise.
+
+    A re-run only does what changed; after a crash the next run resumes at once."""
+    from photoq.services.run import RunOptions, run_folder
+    from photoq.services.runtime import open_runtime
+
+    check_folder(folder)
+    settings = get_settings()
+    local = workers if workers is not None else (1 if settings.embedded else 0)
+    options = RunOptions(sidecars=sidecars)
+    with open_runtime(settings, local_workers=local) as rt, _progress_bar(not as_json) as progress:
+        summary = run_folder(rt, folder, options, progress)
+    if as_json:
+        emit_json(summary.to_dict())
+    else:
+        _print_summary(summary)
+    if summary.unfinished:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    out.print(f"[bold]{summary.root}[/bold] (session {summary.session_id})")
+    out.print(
+        f"  photos     {summary.photos}  ({summary.queued} queued now, "
+        f"{summary.resumed} resumed from an earlier run)"
+    )
+    out.print(f"  succeeded  {summary.succeeded}")
+    out.print(f"  dead       {len(summary.dead)}")
+    for dead in summary.dead:
+        out.print(f"    {dead.path}: {dead.error}")
+    out.print(f"  groups     {len(summary.groups)}")
+    for group in summary.groups:
+        cover = Path(group.cover).name if group.cover else "-"
+        out.print(f"    {group.kind:<8} {len(group.members)} photos, cover {cover}")
+    out.print(f"  picks      {len(summary.picks)}")
+    out.print(f"  rejects    {len(summary.rejects)}")
+    reasons = Counter(_reason_kind(r["reason"]) for r in summary.rejects)
+    for reason, count in reasons.most_common(TOP_REASONS):
+        out.print(f"    {count} × {reason}")
+    if summary.unfinished:
+        out.print(
+            f"  [yellow]unfinished {summary.unfinished}: workers stopped; "
+            "run the same command again to resume[/yellow]"
+        )
+    out.print(f"  elapsed    {summary.elapsed_s:.1f} s")
+
+
+def _reason_kind(reason: str) -> str:
+    """The kind of a reject reason, so that the summary can count alike ones together:
+    "duplicate of IMG_0412, …" → "duplicate"; "score 2.1 below 3.0: motion blur, …" →
+    "low score: motion blur"."""
+    if not reason:
+        return "unknown"
+    if reason.startswith("score") and ":" in reason:
+        return "low score: " + reason.split(":", 1)[1].split(",", 1)[0].strip()
+    return reason.split(" of ", 1)[0].split(":", 1)[0]

@@ -1,0 +1,146 @@
+"""Global colour controls on uint8 RGB: white balance, saturation, vibrance, HSL, grayscale.
+
+Reference behaviour:
+
+* **Temperature / tint** (rendered files): a relative shift, Lightroom's *IncrementalTemperature*
+  and *IncrementalTint*. ±100 multiplies red by ``2**±0.5`` and blue by ``2**∓0.5`` in linear
+  light (tint: green by ``2**∓0.5``, + = magenta), normalised so a grey keeps its luminance. The
+  gains are folded into the tone lookup table (:func:`white_balance_gains`).
+  An **absolute** ``Temperature`` in kelvin cannot be honoured on a file whose white balance is
+  already baked in; photoq assumes the file was balanced for daylight (:data:`REFERENCE_KELVIN`)
+  and shifts by the difference in mireds (100 incremental units = 100 mired; 6500 K ≈ +28,
+  3200 K ≈ −131, clamped to ±150). A value below 2000 cannot be a colour temperature: it is
+  read as an offset in kelvin from the reference (hand-written presets use ``+400`` that way).
+  An absolute ``Tint`` is applied as an incremental one.
+* **Saturation**: ``out = luma + (1 + s/100)·(rgb − luma)``; −100 gives a grey of the same luma.
+* **Vibrance**: in HSV, saturation ``S → S·(1 + v/100·(1 − S))``: muted pixels move most,
+  fully saturated ones not at all.
+* **HSL, eight bands** (red 0°, orange 30°, yellow 60°, green 120°, aqua 180°, blue 240°,
+  purple 270°, magenta 300°), each pixel weighted between its two nearest band centres:
+  hue ±100 turns the band by ±30°, saturation −100 removes its colour (+100 doubles it),
+  luminance ±100 scales brightness by ``1 ± 0.6·S`` (grey pixels, S = 0, are untouched).
+  A band at 0 leaves hues outside its neighbours exactly alone: a red shift never moves blue.
+* **ConvertToGrayscale**: Rec. 709 luma in all three channels (the B&W mixer is not rendered).
+
+Everything here runs as OpenCV uint8 operations with 256-entry lookup tables: no float image.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from photoq.pipeline.preset_model import DevelopSettings
+
+# uint8 RGB (H, W, 3). cv2's stubs type every result loosely, hence Any for the dtype.
+Image = NDArray[Any]
+REFERENCE_KELVIN = 5500.0
+WB_STOPS = 0.5  # ±100 temperature/tint moves a channel by this many stops
+HUE_SHIFT_DEG = 30.0
+LUMA_SPAN = 0.6
+BAND_CENTRES = np.array([0, 30, 60, 120, 180, 240, 270, 300], dtype=np.float64)
+_LUMA = (0.2126, 0.7152, 0.0722)
+
+
+def relative_white_balance(s: DevelopSettings) -> tuple[float, float]:
+    """(temperature, tint) as incremental shifts, absolute values converted (module doc)."""
+    temperature, tint = s.incremental_temperature, s.incremental_tint
+    if s.temperature is not None:
+        kelvin = s.temperature if s.temperature >= 2000 else REFERENCE_KELVIN + s.temperature
+        shift = 1e6 / REFERENCE_KELVIN - 1e6 / max(kelvin, 1000.0)
+        temperature += float(np.clip(shift, -150.0, 150.0))
+    if s.tint is not None:
+        tint += s.tint
+    return temperature, tint
+
+
+def white_balance_gains(temperature: float, tint: float) -> tuple[float, float, float]:
+    """Linear-light (R, G, B) gains of a relative temperature/tint shift, luminance kept."""
+    if not temperature and not tint:
+        return (1.0, 1.0, 1.0)
+    r = 2.0 ** (WB_STOPS * temperature / 100)
+    b = 2.0 ** (-WB_STOPS * temperature / 100)
+    g = 2.0 ** (-WB_STOPS * tint / 100)
+    norm = _LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b
+    return (r / norm, g / norm, b / norm)
+
+
+def grayscale(img: Image) -> Image:
+    """Rec. 709-weighted luma copied to R, G and B."""
+    grey = _luma(img)
+    return cv2.merge((grey, grey, grey))
+
+
+def saturate(img: Image, saturation: float) -> Image:
+    """Scale chroma around the pixel's luma: −100 is grey, +100 doubles the colour.
+
+    ``luma + f·(rgb − luma)`` is linear in RGB, so it is one 3×3 ``cv2.transform`` pass.
+    """
+    factor = 1.0 + saturation / 100
+    luma = np.array(_LUMA, dtype=np.float32)
+    matrix = factor * np.eye(3, dtype=np.float32) + (1.0 - factor) * np.outer(np.ones(3), luma)
+    return cv2.transform(img, matrix.astype(np.float32))
+
+
+def hsl_active(s: DevelopSettings) -> bool:
+    return bool(s.vibrance or any(s.hsl_hue) or any(s.hsl_saturation) or any(s.hsl_luminance))
+
+
+def adjust_hsl(img: Image, s: DevelopSettings) -> Image:
+    """Vibrance and the eight-band HSL controls, through HSV with per-hue lookup tables."""
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL)
+    h, sat, val = cv2.split(hsv)
+    weights = band_weights()
+    if any(s.hsl_luminance):
+        lum = weights @ (np.array(s.hsl_luminance) / 100 * LUMA_SPAN)
+        scaled = cv2.multiply(val, sat, scale=1 / 255)  # V·S: grey pixels get no change
+        up = _table(np.clip(lum, 0, 1) * 255)
+        down = _table(np.clip(-lum, 0, 1) * 255)
+        if up.any():
+            val = cv2.add(val, cv2.multiply(scaled, cv2.LUT(h, up), scale=1 / 255))
+        if down.any():
+            val = cv2.subtract(val, cv2.multiply(scaled, cv2.LUT(h, down), scale=1 / 255))
+    if s.vibrance:
+        x = np.arange(256) / 255.0
+        sat = cv2.LUT(sat, _table(255 * x * (1 + s.vibrance / 100 * (1 - x))))
+    if any(s.hsl_saturation):
+        gain = 1 + weights @ (np.array(s.hsl_saturation) / 100)
+        sat = cv2.multiply(sat, cv2.LUT(h, _table(gain * 128)), scale=1 / 128)
+    if any(s.hsl_hue):
+        shift = weights @ (np.array(s.hsl_hue) / 100 * HUE_SHIFT_DEG)
+        hue = np.rint(np.arange(256) + shift * 256 / 360) % 256
+        h = cv2.LUT(h, hue.astype(np.uint8))
+    # An 8-bit HSV round trip alone moves colours by up to ~5 levels (1.4° hue steps), so only
+    # the *difference* the adjustments make is added: untouched hues stay exactly as they were.
+    new = cv2.cvtColor(cv2.merge((h, sat, val)), cv2.COLOR_HSV2RGB_FULL)
+    same = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
+    return cv2.add(img, cv2.subtract(new, same, dtype=cv2.CV_16S), dtype=cv2.CV_8U)
+
+
+def band_weights() -> NDArray[np.float64]:
+    """(256, 8) weight of each band for each OpenCV full-range hue (0…255 = 0…360°)."""
+    degrees = np.arange(256) * 360.0 / 256
+    centres = np.append(BAND_CENTRES, 360.0)
+    weights = np.zeros((256, 9))
+    for i in range(8):
+        lo, hi = centres[i], centres[i + 1]
+        inside = (degrees >= lo) & (degrees < hi)
+        t = (degrees[inside] - lo) / (hi - lo)
+        weights[inside, i] += 1 - t
+        weights[inside, i + 1] += t
+    weights[:, 0] += weights[:, 8]  # 360° is red again
+    return weights[:, :8]
+
+
+def _table(values: NDArray[np.float64]) -> NDArray[np.uint8]:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _luma(img: Image) -> Image:
+    # cv2's RGB2GRAY uses Rec. 601 weights; a 1×3 transform gives Rec. 709 at the same speed.
+    weights = np.array([_LUMA], dtype=np.float32)
+    return cv2.transform(img, weights)
