@@ -133,6 +133,10 @@ class Photo(Base):
     #: How strongly the recommended preset applies, 0–100 %.
     preset_blend: Mapped[float | None] = mapped_column(Float)
     reject_reason: Mapped[str | None] = mapped_column(Text)
+    #: The preset actually applied (by ``apply_preset``), its version and blend, 0–100 %.
+    applied_preset: Mapped[str | None] = mapped_column(String(128))
+    applied_version: Mapped[int | None] = mapped_column(Integer)
+    applied_blend: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

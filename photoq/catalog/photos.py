@@ -10,6 +10,8 @@ from sqlalchemy import func, select, update
 from photoq.catalog.models import Job, Photo, ShootSession, utcnow
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from photoq.catalog.store import Catalog
 
 
@@ -45,6 +47,28 @@ class PhotoOutcome:
     status: str | None
     error: str | None
     analysis_version: int | None
+
+
+@dataclass(frozen=True)
+class DevelopFacts:
+    """What developing and exporting a photo needs to know about it."""
+
+    id: int
+    path: str
+    is_pick: bool | None
+    rating: int | None
+    context: str | None
+    preset: str | None
+    preset_blend: float | None
+    applied_preset: str | None
+    applied_version: int | None
+    applied_blend: float | None
+    captured_at: datetime | None
+
+    @property
+    def sidecar_rating(self) -> int:
+        """xmp:Rating: −1 marks a reject, as Lightroom and digiKam read it."""
+        return -1 if self.is_pick is False else (self.rating or 0)
 
 
 def _photo_file(p: Photo) -> PhotoFile:
@@ -83,6 +107,25 @@ class PhotoRepository:
         with self.catalog.transaction(read_only=True) as db:
             photo = db.get(Photo, photo_id)
             return None if photo is None else _photo_file(photo)
+
+    def develop_facts(self, photo_id: int) -> DevelopFacts | None:
+        with self.catalog.transaction(read_only=True) as db:
+            p = db.get(Photo, photo_id)
+            if p is None:
+                return None
+            return DevelopFacts(
+                p.id,
+                p.path,
+                p.is_pick,
+                p.rating,
+                p.context,
+                p.preset,
+                p.preset_blend,
+                p.applied_preset,
+                p.applied_version,
+                p.applied_blend,
+                p.captured_at,
+            )
 
     def register(self, session_id: int, facts: list[FileFacts]) -> list[int]:
         """Insert new files and refresh changed ones; returns the ids of photos to (re)analyse.

@@ -1,9 +1,11 @@
 """Decode a photo once, at analysis size, in its displayed orientation.
 
-JPEG uses DCT-domain downscaling (Pillow ``draft``: libjpeg decodes at 1/2, 1/4 or 1/8 scale, so
-a 24 MP file costs about a third of a full decode); HEIC/HEIF/AVIF go through pillow-heif; RAW
-through LibRaw (:mod:`~photoq.pipeline.raw`); everything else through Pillow. The real format is
-sniffed from the bytes, so a mislabelled file is read by the right decoder.
+A camera JPEG whose MPF index holds a large enough preview decodes that preview instead
+(:mod:`~photoq.pipeline.decode_mpf`); other JPEGs use DCT-domain downscaling (Pillow ``draft``:
+libjpeg decodes at 1/2, 1/4 or 1/8 scale, so a 24 MP file costs about a third of a full
+decode); HEIC/HEIF/AVIF go through pillow-heif; RAW through LibRaw (:mod:`~photoq.pipeline.raw`);
+everything else through Pillow. The real format is sniffed from the bytes, so a mislabelled file
+is read by the right decoder.
 
 Safety: dimensions are checked against ``max_pixels`` from the header before pixels are
 allocated; ``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False, so a truncated file is an error, not
@@ -31,6 +33,7 @@ from photoq.pipeline.decode_common import (
     target_size,
     to_rgb,
 )
+from photoq.pipeline.decode_mpf import select_mpf_preview
 from photoq.pipeline.exif_read import read_container
 from photoq.pipeline.formats import RAW_EXTENSIONS, SNIFF_BYTES, describe_unknown, sniff_format
 from photoq.pipeline.orientation import apply_orientation, displayed_size, valid_orientation
@@ -97,7 +100,11 @@ def _decode_pillow(
                 source = "pillow"
                 # Camera JPEGs with an MPF index (most recent bodies) open as "MPO": same decoder.
                 is_jpeg = image.format in ("JPEG", "MPO")
-                if is_jpeg and max(width, height) > long_edge:
+                if is_jpeg and select_mpf_preview(image, long_edge, file_size):
+                    source = "jpeg-mpf-preview"
+                    # The preview may itself be larger than needed: DCT-downscale it too.
+                    image.draft("RGB", _draft_request(*image.size, long_edge))
+                elif is_jpeg and max(width, height) > long_edge:
                     image.draft("RGB", _draft_request(width, height, long_edge))
                     source = "jpeg-draft" if image.size[0] < width else "jpeg"
                 elif is_jpeg:

@@ -68,12 +68,18 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def shrink(image: Image.Image, long_edge: int) -> Image.Image:
-    """Resize to the analysis size: integer box reduction first, then one bilinear pass."""
+    """Resize to the analysis size with a box filter, the same low-pass as DCT-domain scaling.
+
+    The filter decides how much pixel-level detail the sharpness measure sees. A 45 MP JPEG
+    reaches 1,024 px by DCT scaling alone (1/8: an 8-pixel average), a 12 MP one by 1/4 and then
+    a resize by 1.035. A bilinear resize at such a factor blends neighbours and cost the 12 MP
+    copy 0.35 points of score against the 45 MP one; a box filter keeps the two within 0.05,
+    whatever the camera's resolution, and is also the cheapest Pillow resize.
+    """
     size = target_size(image.width, image.height, long_edge)
     if size == image.size:
         return image
-    # reducing_gap lets Pillow do most of the work with the cheap ``reduce()`` box filter.
-    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image.resize(size, Image.Resampling.BOX)
 
 
 def as_array(image: Image.Image) -> npt.NDArray[np.uint8]:

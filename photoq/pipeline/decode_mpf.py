@@ -30,7 +30,16 @@ LARGE_THUMBNAIL_TYPES = frozenset(
 )
 _ASPECT_TOLERANCE = 0.01
 # Errors Pillow raises on a damaged or lying MP index / preview header.
-_LOOK_ERRORS = (OSError, SyntaxError, ValueError, EOFError, KeyError, TypeError, struct.error)
+_LOOK_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    KeyError,
+    TypeError,
+    struct.error,
+    Image.DecompressionBombError,
+)
 
 
 def _entries(image: Image.Image) -> list[tuple[int, dict[str, Any]]]:

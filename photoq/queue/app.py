@@ -13,7 +13,7 @@ from photoq.queue.priority import DEFAULT_BROKER_PRIORITY, PRIORITY_STEPS
 from photoq.queue.recovery import RecoverHeldJobs
 from photoq.queue.routing import ALL_QUEUES, QueueName, task_routes
 
-TASK_MODULES = ["photoq.queue.tasks", "photoq.queue.diagnostics"]
+TASK_MODULES = ["photoq.queue.tasks", "photoq.queue.develop_tasks", "photoq.queue.diagnostics"]
 
 
 def broker_url(settings: Settings) -> str:

@@ -53,10 +53,16 @@ def upgrade() -> None:
         photos.add_column(sa.Column("context_scores", sa.JSON(), nullable=True))
         photos.add_column(sa.Column("preset_blend", sa.Float(), nullable=True))
         photos.add_column(sa.Column("reject_reason", sa.Text(), nullable=True))
+        photos.add_column(sa.Column("applied_preset", sa.String(length=128), nullable=True))
+        photos.add_column(sa.Column("applied_version", sa.Integer(), nullable=True))
+        photos.add_column(sa.Column("applied_blend", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("photos") as photos:
+        photos.drop_column("applied_blend")
+        photos.drop_column("applied_version")
+        photos.drop_column("applied_preset")
         photos.drop_column("reject_reason")
         photos.drop_column("preset_blend")
         photos.drop_column("context_scores")

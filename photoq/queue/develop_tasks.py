@@ -1,0 +1,132 @@
+"""Develop tasks: choose and record a photo's preset (high queue), render and export it (low).
+
+``apply_preset`` is cheap: it resolves the preset (``auto`` takes the one the context engine
+recommended, with its blend), records it on the photo and merges its ``crs:`` settings into the
+sidecar. ``export_photo`` does the heavy part: decode at the export size, render, encode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from photoq.catalog.photos import DevelopFacts, PhotoRepository
+from photoq.catalog.presets import PresetRepository
+from photoq.errors import PermanentError
+from photoq.pipeline.decode import decode_for_analysis
+from photoq.pipeline.develop import render
+from photoq.pipeline.export import export_image
+from photoq.pipeline.exporters import get_exporter
+from photoq.pipeline.filename_template import TemplateFields, render_relative, resolve_target
+from photoq.pipeline.original_exif import original_exif_bytes
+from photoq.pipeline.preset_crs import crs_from_settings
+from photoq.pipeline.sidecar import write_sidecar
+from photoq.queue import app
+from photoq.queue.tracking import TrackedTask
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from photoq.catalog.job_records import Claim
+    from photoq.catalog.store import Catalog
+
+AUTO = "auto"
+FALLBACK_PRESET = "natural"
+#: Decode at full size when the export keeps the original resolution.
+FULL_SIZE = 1 << 30
+
+
+def _facts(catalog: Catalog, claim: Claim) -> DevelopFacts:
+    facts = PhotoRepository(catalog).develop_facts(claim.photo_id or -1)
+    if facts is None:
+        msg = f"photo {claim.photo_id} is no longer in the catalog"
+        raise PermanentError(msg)
+    return facts
+
+
+def _resolve(facts: DevelopFacts, ref: str) -> tuple[str, float]:
+    """The preset name and blend (0–100) a reference means for this photo."""
+    if ref != AUTO:
+        return ref, 100.0
+    return facts.preset or FALLBACK_PRESET, facts.preset_blend or 100.0
+
+
+def _apply_preset(catalog: Catalog, claim: Claim) -> dict[str, Any]:
+    facts = _facts(catalog, claim)
+    name, blend = _resolve(facts, str(claim.payload.get("preset", AUTO)))
+    presets = PresetRepository(catalog)
+    preset, version = presets.get(name, claim.payload.get("version"))
+    if (facts.applied_preset, facts.applied_version) != (name, version):
+        presets.record_use(name, version)  # counted once per photo, whatever the retries
+    PhotoRepository(catalog).save_analysis(
+        facts.id, {"applied_preset": name, "applied_version": version, "applied_blend": blend}
+    )
+    if claim.payload.get("sidecars"):
+        settings = {
+            k: v
+            for k, v in crs_from_settings(preset.settings.blended(blend / 100)).items()
+            if isinstance(v, str | int | float)
+        }
+        write_sidecar(
+            Path(facts.path),
+            rating=facts.sidecar_rating,
+            label=None,
+            pick=facts.is_pick,
+            develop_settings=settings,
+        )
+    return {"preset": name, "version": version, "blend": blend}
+
+
+def _export_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
+    facts = _facts(catalog, claim)
+    p = claim.payload
+    long_edge = p.get("long_edge")
+    fields = TemplateFields(
+        stem=Path(facts.path).stem,
+        seq=int(p.get("seq", 1)),
+        date=facts.captured_at,
+        rating=facts.rating,
+        context=facts.context,
+        preset=facts.applied_preset,
+    )
+    overwrite = bool(p.get("overwrite"))
+    if claim.attempt > 1:
+        # A retry of this very job may find the file its earlier attempt finished writing.
+        target = resolve_target(
+            Path(p["out"]),
+            render_relative(
+                p.get("template", "{stem}"), fields, get_exporter(p.get("format", "jpeg")).extension
+            ),
+            p.get("template", "{stem}"),
+        )
+        overwrite = overwrite or target.exists()
+    decoded = decode_for_analysis(Path(facts.path), long_edge=long_edge or FULL_SIZE)
+    pixels: np.ndarray[Any, Any] = decoded.pixels
+    if facts.applied_preset:
+        preset, _ = PresetRepository(catalog).get(facts.applied_preset, facts.applied_version)
+        pixels = render(pixels, preset.settings, (facts.applied_blend or 100.0) / 100)
+    target = export_image(
+        pixels,
+        Path(p["out"]),
+        fmt=p.get("format", "jpeg"),
+        long_edge=long_edge,
+        quality=int(p.get("quality", 90)),
+        template=p.get("template", "{stem}"),
+        fields=fields,
+        exif_bytes=original_exif_bytes(Path(facts.path)),
+        strip_gps=bool(p.get("strip_gps")),
+        overwrite=overwrite,
+    )
+    return {"path": str(target)}
+
+
+@app.task(bind=True, base=TrackedTask, name="photoq.apply_preset")
+def apply_preset_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
+    """Choose the photo's preset, record it, and write it into the sidecar."""
+    return self.run_job(job_id, _apply_preset)
+
+
+@app.task(bind=True, base=TrackedTask, name="photoq.export_photo")
+def export_photo_task(self: TrackedTask, job_id: int) -> dict[str, Any] | None:
+    """Render the photo's preset at the export size and write the file atomically."""
+    return self.run_job(job_id, _export_photo)
