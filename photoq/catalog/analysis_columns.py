@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from photoq.pipeline.analysis import PhotoAnalysis
+    from photoq.pipeline.context import ContextResult
     from photoq.pipeline.exif_record import ExifRecord
     from photoq.pipeline.perceptual import PerceptualHashes
     from photoq.pipeline.quality import QualityReport
@@ -50,4 +51,14 @@ def analysis_columns(analysis: PhotoAnalysis, version: int) -> dict[str, Any]:
         **exif_columns(analysis.exif),
         **quality_columns(analysis.quality, analysis.hashes),
         "analysis_version": version,
+    }
+
+
+def context_columns(context: ContextResult) -> dict[str, Any]:
+    """The shooting context, the preset it recommends, its blend and every context's score."""
+    return {
+        "context": context.context,
+        "context_scores": context.to_dict()["scores"],
+        "preset": context.preset,
+        "preset_blend": context.blend,
     }

@@ -13,6 +13,7 @@ from photoq.errors import PhotoqError
 
 if TYPE_CHECKING:
     from photoq.pipeline.analysis import PhotoAnalysis
+    from photoq.pipeline.context import ContextResult
 
 
 def _exposure(exif: dict[str, Any]) -> str:
@@ -29,7 +30,7 @@ def _exposure(exif: dict[str, Any]) -> str:
     return ", ".join(parts) or "-"
 
 
-def _print_human(given: str, analysis: PhotoAnalysis) -> None:
+def _print_human(given: str, analysis: PhotoAnalysis, context: ContextResult) -> None:
     data = analysis.to_dict()
     exif, quality = data["exif"], data["quality"]
     camera = " ".join(v for v in (exif.get("make"), exif.get("model")) if v) or "-"
@@ -50,18 +51,41 @@ def _print_human(given: str, analysis: PhotoAnalysis) -> None:
     faces = quality["faces"]
     eyes = ", ".join(f"{f['w']}px eyes {f['eyes']}" for f in faces) or "none found"
     out.print(f"  faces      {eyes}  ({escape(quality['face_detector'])})")
+    runners_up = sorted(context.scores.items(), key=lambda kv: -kv[1])[:3]
+    scores = ", ".join(f"{name} {score:.2f}" for name, score in runners_up)
+    out.print(
+        f"  context    {context.context} → preset {context.preset} at {context.blend:g} % "
+        f"(scores: {scores})"
+    )
     out.print(f"  hashes     dhash {analysis.hashes.dhash}  phash {analysis.hashes.phash}")
     out.print(f"  sha256     {analysis.content_hash}")
+
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="Context rules file (default: PHOTOQ_CONTEXT_RULES, else the "
+        "rules shipped with photoq).",
+    ),
+]
 
 
 @app.command()
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Photo files to analyse.")],
     as_json: JsonOption = False,
+    rules: RulesOption = None,
 ) -> None:
     """Analyse files directly and print what photoq stores: format, size, EXIF, quality score
-    with its sub-scores and reasons, faces and eyes, hashes. Exit code 1 if any file failed."""
+    with its sub-scores and reasons, faces and eyes, hashes, and the shooting context with the
+    preset it recommends. Exit code 1 if any file failed."""
+    from photoq.config import get_settings
     from photoq.pipeline.analysis import analyse_photo
+    from photoq.pipeline.context import classify, context_facts
+    from photoq.pipeline.context_rules import load_rules
+
+    context_rules = load_rules(rules or get_settings().context_rules)
 
     failed = 0
     for given in files:
@@ -70,6 +94,7 @@ def inspect(
                 msg = "no such file" if not given.exists() else "not a file"
                 raise FileNotFoundError(msg)
             analysis = analyse_photo(given)
+            context = classify(context_facts(analysis), context_rules)
         except (PhotoqError, OSError) as exc:
             failed += 1
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -79,8 +104,8 @@ def inspect(
                 err.print(f"{given}: error: {reason}")
             continue
         if as_json:
-            emit_json({"path": str(given), **analysis.to_dict()})
+            emit_json({"path": str(given), **analysis.to_dict(), "context": context.to_dict()})
         else:
-            _print_human(str(given), analysis)
+            _print_human(str(given), analysis, context)
     if failed:
         raise typer.Exit(1)

@@ -9,6 +9,7 @@ in a single :class:`~photoq.errors.ConfigError`, at load time rather than in a w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,9 @@ def load_rules(path: Path | None = None) -> ContextRules:
         msg = f"context rules {path}: cannot read the file: {exc}"
         raise ConfigError(msg) from None
     return _parse(text, str(path))
+
+
+@cache
+def context_rules(path: Path | None = None) -> ContextRules:
+    """:func:`load_rules`, once per process and path (every photo of a run uses the same)."""
+    return load_rules(path)

@@ -10,12 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photoq.catalog.analysis_columns import analysis_columns, exif_columns, quality_columns
+from photoq.catalog.analysis_columns import (
+    analysis_columns,
+    context_columns,
+    exif_columns,
+    quality_columns,
+)
 from photoq.catalog.culling import CullingRepository
 from photoq.catalog.photos import PhotoFile, PhotoRepository
 from photoq.config import get_settings
 from photoq.errors import PermanentError
 from photoq.pipeline.analysis import ANALYSIS_EDGE, ANALYSIS_VERSION, analyse_photo
+from photoq.pipeline.context import classify, context_facts
+from photoq.pipeline.context_rules import context_rules
 from photoq.pipeline.decode import decode_for_analysis
 from photoq.pipeline.exif import read_exif
 from photoq.pipeline.grouping import GroupingOptions, group_photos
@@ -70,7 +77,11 @@ def _process_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
     if photo.analysis_version == ANALYSIS_VERSION:
         return {"skipped": "already analysed by this version"}
     analysis = analyse_photo(Path(photo.path), digest=photo.content_hash)
-    columns = analysis_columns(analysis, ANALYSIS_VERSION)
+    rules_path = claim.payload.get("rules") or get_settings().context_rules
+    context = classify(
+        context_facts(analysis), context_rules(Path(rules_path) if rules_path else None)
+    )
+    columns = {**analysis_columns(analysis, ANALYSIS_VERSION), **context_columns(context)}
     PhotoRepository(catalog).save_analysis(photo.id, columns)
     return {"score": analysis.quality.score, "reasons": analysis.quality.reasons}
 

@@ -214,3 +214,12 @@ def test_broken_rules_file_names_file_line_and_reason(tmp_path, text, line, reas
 def test_missing_rules_file_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_rules(tmp_path / "nope.yaml")
+
+
+def test_every_recommended_preset_is_a_builtin() -> None:
+    from photoq.pipeline.context_rules import load_rules
+    from photoq.pipeline.presets import builtin_presets
+
+    rules = load_rules()
+    recommended = {preset for preset, _, _ in rules.contexts.values()} | {rules.default_preset}
+    assert recommended <= set(builtin_presets())

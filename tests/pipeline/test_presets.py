@@ -149,6 +149,7 @@ def test_builtin_presets_are_documented_and_valid():
     presets = builtin_presets()
     assert set(presets) == {
         "natural", "vivid", "portrait_soft", "landscape", "night_clean", "black_and_white",
+        "backlit_lift", "golden_warm",
     }  # fmt: skip
     assert presets["black_and_white"].settings.convert_to_grayscale
     assert all(p.source == "builtin" and not p.settings.is_neutral() for p in presets.values())
