@@ -93,6 +93,12 @@ class CullingRepository:
                     .values(is_pick=d.pick, rating=d.rating, reject_reason=d.reason)
                 )
 
+    def pick_ids(self, session_id: int) -> list[int]:
+        """The session's picks, in path order (the order ``{seq}`` numbers exports in)."""
+        stmt = select(Photo.id).where(Photo.session_id == session_id, Photo.is_pick.is_(True))
+        with self.catalog.transaction(read_only=True) as db:
+            return list(db.scalars(stmt.order_by(Photo.path)))
+
     def is_culled(self, session_id: int) -> bool:
         """Whether every analysed photo of the session has a pick/reject decision."""
         stmt = select(Photo.id).where(

@@ -62,6 +62,39 @@ def run(
             "(merged into an existing sidecar; the original is never written).",
         ),
     ] = True,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="Develop the picks with a preset: a name (photoq presets list), a "
+            "Lightroom XMP or photoq YAML file, or 'auto' for the one the shooting "
+            "context recommends."
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Export the (developed) picks into this folder.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Export format: jpeg, webp, png, tiff8, tiff16.")
+    ] = "jpeg",
+    long_edge: Annotated[
+        int | None, typer.Option(help="Resize exports to this long edge (px).", min=16)
+    ] = None,
+    quality: Annotated[int, typer.Option(help="Export quality 1–100.", min=1, max=100)] = 90,
+    template: Annotated[
+        str,
+        typer.Option(
+            help="Export file name without extension: {stem} {seq} {date:%Y%m%d} "
+            "{rating} {context} {preset}."
+        ),
+    ] = "{stem}",
+    strip_gps: Annotated[bool, typer.Option(help="Remove GPS data from exports.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing export files.")] = False,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            help="Context rules file (default: PHOTOQ_CONTEXT_RULES, else the shipped rules)."
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -75,14 +108,29 @@ def run(
     group duplicates, bursts and similar shots, pick the best of each, and summarise.
 
     A re-run only does what changed; after a crash the next run resumes at once."""
+    from photoq.pipeline.context_rules import load_rules
+    from photoq.services.develop_stage import ExportOptions, choose_preset
     from photoq.services.run import RunOptions, run_folder
     from photoq.services.runtime import open_runtime
 
     check_folder(folder)
     settings = get_settings()
+    rules = rules or settings.context_rules
+    load_rules(rules)  # a broken rules file stops the run before anything is queued
+    export_options = None
+    if export is not None:
+        export_options = ExportOptions(
+            export, fmt, long_edge, quality, template, strip_gps, overwrite
+        )
+        export_options.check()
     local = workers if workers is not None else (1 if settings.embedded else 0)
-    options = RunOptions(sidecars=sidecars)
     with open_runtime(settings, local_workers=local) as rt, _progress_bar(not as_json) as progress:
+        options = RunOptions(
+            sidecars=sidecars,
+            export=export_options,
+            rules=rules.resolve() if rules else None,
+            preset=choose_preset(rt, preset) if preset else None,
+        )
         summary = run_folder(rt, folder, options, progress)
     if as_json:
         emit_json(summary.to_dict())

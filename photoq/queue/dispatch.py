@@ -13,6 +13,8 @@ from photoq.queue.priority import job_priority, to_broker_priority
 from photoq.queue.routing import queue_for, task_name
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from celery import Celery
 
     from photoq.catalog.store import Catalog
@@ -26,7 +28,7 @@ def new_job(
     photo_id: int | None = None,
     session_id: int | None = None,
     user_requested: bool = False,
-    payload: dict[str, object] | None = None,
+    payload: Mapping[str, object] | None = None,
 ) -> NewJob:
     """A job of ``kind`` on its task's queue, at ``base_priority`` folded with the task's tier."""
     queue = queue_for(kind)
@@ -37,7 +39,7 @@ def new_job(
         max_retries=max_retries,
         photo_id=photo_id,
         session_id=session_id,
-        payload=payload,
+        payload=dict(payload) if payload is not None else None,
     )
 
 

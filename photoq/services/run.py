@@ -19,6 +19,12 @@ from photoq.catalog.photos import PhotoOutcome, PhotoRepository
 from photoq.pipeline.analysis import ANALYSIS_VERSION
 from photoq.queue.dispatch import new_job, republish_unfinished, submit
 from photoq.queue.priority import Priority
+from photoq.services.develop_stage import (
+    ExportOptions,
+    PresetChoice,
+    apply_presets,
+    export_picks,
+)
 from photoq.services.ingest import ingest
 
 if TYPE_CHECKING:
@@ -40,6 +46,9 @@ class RunOptions:
     """What ``photoq run`` does besides analysing: sidecars are on unless asked otherwise."""
 
     sidecars: bool = True
+    preset: PresetChoice | None = None
+    export: ExportOptions | None = None
+    rules: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,9 @@ def _needs_work(outcome: PhotoOutcome, changed: set[int]) -> bool:
     return outcome.status == JobStatus.SUCCEEDED and outcome.analysis_version != ANALYSIS_VERSION
 
 
-def plan_jobs(rt: Runtime, session_id: int, changed: set[int]) -> tuple[list[int], list[int]]:
+def plan_jobs(
+    rt: Runtime, session_id: int, changed: set[int], rules: Path | None = None
+) -> tuple[list[int], list[int]]:
     """Re-publish this session's unfinished jobs (a crashed run's), then queue what is missing.
 
     Returns (resumed job ids, new job ids). A photo is queued when it is new, its bytes
@@ -87,12 +98,20 @@ def plan_jobs(rt: Runtime, session_id: int, changed: set[int]) -> tuple[list[int
     jobs = JobRepository(rt.catalog)
     unfinished = jobs.unfinished(session_id)
     resumed = republish_unfinished(rt.app, rt.catalog, [j.id for j in unfinished])
-    busy = {j.photo_id for j in unfinished}
+    busy = {j.photo_id for j in unfinished if j.kind == ANALYSIS_KIND}
     outcomes = PhotoRepository(rt.catalog).outcomes(session_id, ANALYSIS_KIND)
     todo = [o.photo_id for o in outcomes if o.photo_id not in busy and _needs_work(o, changed)]
     max_retries = rt.settings.max_retries
+    payload = {"rules": str(rules)} if rules else None
     specs = [
-        new_job(ANALYSIS_KIND, Priority.MEDIUM, max_retries, photo_id=pid, session_id=session_id)
+        new_job(
+            ANALYSIS_KIND,
+            Priority.MEDIUM,
+            max_retries,
+            photo_id=pid,
+            session_id=session_id,
+            payload=payload,
+        )
         for pid in todo
     ]
     return resumed, submit(rt.app, rt.catalog, specs)
@@ -161,12 +180,22 @@ def run_folder(
     options = options or RunOptions()
     started = time.monotonic()
     result = ingest(rt.catalog, folder, home=rt.settings.home)
-    resumed, queued = plan_jobs(rt, result.session_id, set(result.changed_ids))
+    resumed, queued = plan_jobs(rt, result.session_id, set(result.changed_ids), options.rules)
     culling = CullingRepository(rt.catalog)
     # An unchanged, already culled shoot needs no worker at all: the summary is in the catalog.
     if resumed or queued or not culling.is_culled(result.session_id):
         rt.start_local_workers()
         wait_for(rt, resumed + queued, progress)
-        if rt.local_workers is None or rt.local_workers.alive():
+        if _workers_alive(rt):
             cull(rt, result.session_id, options, progress)
+    if options.preset and _workers_alive(rt):
+        rt.start_local_workers()
+        apply_presets(rt, result.session_id, options.preset, options.sidecars, progress)
+    if options.export and _workers_alive(rt):
+        rt.start_local_workers()
+        export_picks(rt, result.session_id, options.export, progress)
     return summarise(rt, result.session_id, result.root, len(resumed), len(queued), started)
+
+
+def _workers_alive(rt: Runtime) -> bool:
+    return rt.local_workers is None or not rt.local_workers.processes or rt.local_workers.alive()

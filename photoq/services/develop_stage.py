@@ -1,0 +1,131 @@
+"""The develop stages of ``photoq run``: apply a preset to the picks, then export them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from photoq.catalog.culling import CullingRepository
+from photoq.catalog.models import JobStatus
+from photoq.catalog.photos import PhotoRepository
+from photoq.catalog.presets import PresetRepository
+from photoq.errors import UsageError
+from photoq.pipeline.exporters import get_exporter
+from photoq.pipeline.filename_template import check_template
+from photoq.queue.dispatch import new_job, submit
+from photoq.queue.priority import Priority
+
+if TYPE_CHECKING:
+    from photoq.services.run import Progress
+    from photoq.services.runtime import Runtime
+
+APPLY_KIND = "apply_preset"
+EXPORT_KIND = "export_photo"
+
+
+@dataclass(frozen=True)
+class PresetChoice:
+    """``auto`` (the context engine's recommendation) or a stored preset's name and version."""
+
+    name: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    out: Path
+    format: str = "jpeg"
+    long_edge: int | None = None
+    quality: int = 90
+    template: str = "{stem}"
+    strip_gps: bool = False
+    overwrite: bool = False
+
+    def check(self) -> None:
+        """Refuse bad options before any work starts."""
+        get_exporter(self.format)
+        check_template(self.template)
+        if self.out.exists() and not self.out.is_dir():
+            msg = f"{self.out}: is a file; --export needs a folder"
+            raise UsageError(msg)
+        if not 1 <= self.quality <= 100:
+            msg = f"--quality {self.quality}: must be 1–100"
+            raise UsageError(msg)
+
+
+def choose_preset(rt: Runtime, ref: str) -> PresetChoice:
+    """``auto``, a known preset name, or a preset file (imported, then used by name)."""
+    if ref == "auto":
+        return PresetChoice("auto")
+    repo = PresetRepository(rt.catalog)
+    path = Path(ref)
+    if path.suffix.lower() in {".xmp", ".yaml", ".yml", ".json"} and path.is_file():
+        from photoq.pipeline.presets import read_preset
+
+        imported = repo.import_preset(read_preset(path))
+        return PresetChoice(imported.name, imported.version)
+    _, version = repo.get(ref)  # a UsageError listing the known presets if there is none
+    return PresetChoice(ref, version)
+
+
+def apply_presets(
+    rt: Runtime, session_id: int, choice: PresetChoice, sidecars: bool, progress: Progress | None
+) -> list[int]:
+    """One ``apply_preset`` job per pick; returns the job ids (already waited for)."""
+    from photoq.services.run import wait_for
+
+    payload = {"preset": choice.name, "version": choice.version, "sidecars": sidecars}
+    specs = [
+        new_job(
+            APPLY_KIND,
+            Priority.MEDIUM,
+            rt.settings.max_retries,
+            photo_id=pid,
+            session_id=session_id,
+            payload=payload,
+        )
+        for pid in CullingRepository(rt.catalog).pick_ids(session_id)
+    ]
+    ids = submit(rt.app, rt.catalog, specs)
+    wait_for(rt, ids, progress, "presets")
+    return ids
+
+
+def export_picks(
+    rt: Runtime, session_id: int, options: ExportOptions, progress: Progress | None
+) -> list[int]:
+    """One ``export_photo`` job per pick not exported already; returns the job ids."""
+    from photoq.services.run import wait_for
+
+    done = {
+        o.photo_id
+        for o in PhotoRepository(rt.catalog).outcomes(session_id, EXPORT_KIND)
+        if o.status == JobStatus.SUCCEEDED
+    }
+    picks = CullingRepository(rt.catalog).pick_ids(session_id)
+    todo = picks if options.overwrite else [pid for pid in picks if pid not in done]
+    options.out.mkdir(parents=True, exist_ok=True)
+    specs = [
+        new_job(
+            EXPORT_KIND,
+            Priority.MEDIUM,
+            rt.settings.max_retries,
+            photo_id=pid,
+            session_id=session_id,
+            payload={
+                "out": str(options.out.resolve()),
+                "format": options.format,
+                "long_edge": options.long_edge,
+                "quality": options.quality,
+                "template": options.template,
+                "strip_gps": options.strip_gps,
+                "overwrite": options.overwrite,
+                "seq": picks.index(pid) + 1,
+            },
+        )
+        for pid in todo
+    ]
+    ids = submit(rt.app, rt.catalog, specs)
+    wait_for(rt, ids, progress, "exporting")
+    return ids
