@@ -278,6 +278,15 @@ class JobRepository:
                 found.update(db.scalars(running))
         return sorted(found)
 
+    def result_values(self, session_id: int, kind: str, key: str) -> list[str]:
+        """``result[key]`` of the session's succeeded jobs of ``kind``, sorted."""
+        stmt = select(Job.result).where(
+            Job.session_id == session_id, Job.kind == kind, Job.status == JobStatus.SUCCEEDED
+        )
+        with self.catalog.transaction(read_only=True) as db:
+            values = {str(r[key]) for r in db.scalars(stmt) if r and key in r}
+        return sorted(values)
+
     def status_counts(self, job_ids: list[int]) -> dict[str, int]:
         """How many of ``job_ids`` are in each state."""
         counts: dict[str, int] = {}

@@ -159,6 +159,10 @@ def _print_summary(summary: RunSummary) -> None:
     reasons = Counter(_reason_kind(r["reason"]) for r in summary.rejects)
     for reason, count in reasons.most_common(TOP_REASONS):
         out.print(f"    {count} × {reason}")
+    if summary.exported:
+        out.print(f"  exported   {len(summary.exported)} → {Path(summary.exported[0]).parent}")
+    for failure in summary.failed:
+        out.print(f"  [red]{failure['stage']} failed[/red] {failure['path']}: {failure['error']}")
     if summary.unfinished:
         out.print(
             f"  [yellow]unfinished {summary.unfinished}: workers stopped; "

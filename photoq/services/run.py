@@ -20,6 +20,8 @@ from photoq.pipeline.analysis import ANALYSIS_VERSION
 from photoq.queue.dispatch import new_job, republish_unfinished, submit
 from photoq.queue.priority import Priority
 from photoq.services.develop_stage import (
+    APPLY_KIND,
+    EXPORT_KIND,
     ExportOptions,
     PresetChoice,
     apply_presets,
@@ -72,6 +74,9 @@ class RunSummary:
     groups: list[GroupView] = field(default_factory=list)
     picks: list[str] = field(default_factory=list)
     rejects: list[dict[str, str]] = field(default_factory=list)
+    exported: list[str] = field(default_factory=list)
+    #: Later stages' dead jobs: {"path", "stage", "error"}.
+    failed: list[dict[str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +162,13 @@ def summarise(
         if o.status == JobStatus.DEAD
     ]
     culling = CullingRepository(rt.catalog).view(session_id)
+    photos = PhotoRepository(rt.catalog)
+    failed = [
+        {"path": o.path, "stage": kind, "error": o.error or "unknown error"}
+        for kind in (APPLY_KIND, EXPORT_KIND)
+        for o in photos.outcomes(session_id, kind)
+        if o.status == JobStatus.DEAD
+    ]
     return RunSummary(
         session_id=session_id,
         root=str(root),
@@ -169,6 +181,8 @@ def summarise(
         groups=culling.groups,
         picks=culling.picks,
         rejects=culling.rejects,
+        exported=JobRepository(rt.catalog).result_values(session_id, EXPORT_KIND, "path"),
+        failed=failed,
         elapsed_s=time.monotonic() - started,
     )
 

@@ -1,0 +1,129 @@
+"""``photoq run --preset … --export …`` and ``photoq presets``, end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.cli.test_run import photoq, snapshot
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+GROUP = CORPUS / "hdkai+Raw-IO/test/media/group"
+PRESETS = CORPUS / "presets/lightroom_xmp_exported"
+
+
+@pytest.fixture
+def shoot(tmp_path: Path) -> Path:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for name in ("1.jpg", "2.jpg", "3.jpg", "12.jpg"):
+        shutil.copyfile(GROUP / name, folder / name)
+    shutil.copyfile(
+        CORPUS / "recurser+exif-orientation-examples/Portrait_6.jpg", folder / "Portrait_6.jpg"
+    )
+    return folder
+
+
+def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_tmp: Path):
+    home, out = short_tmp / "home", tmp_path / "out"
+    originals = {k: v for k, v in snapshot(shoot).items() if k.endswith(".jpg")}
+    done = photoq(
+        home,
+        "run",
+        str(shoot),
+        "--json",
+        "--preset",
+        "auto",
+        "--export",
+        str(out),
+        "--long-edge",
+        "640",
+        "--template",
+        "{seq:02d}_{stem}",
+        "--strip-gps",
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    picks = [Path(p).stem for p in summary["picks"]]
+    assert picks
+    assert len(picks) < 5
+    assert summary["failed"] == []
+    exported = sorted(p.name for p in out.iterdir())
+    assert exported == [f"{i:02d}_{stem}.jpg" for i, stem in enumerate(sorted(picks), 1)]
+    assert sorted(Path(p).name for p in summary["exported"]) == exported
+    for name in exported:
+        with Image.open(out / name) as im:
+            assert max(im.size) == 640
+            assert im.getexif().get(0x0112) in (None, 1)
+            assert im.info.get("icc_profile")
+    with Image.open(next(out.glob("*Portrait_6.jpg"))) as im:
+        assert im.size == (427, 640)  # orientation 6 applied: displayed portrait
+
+    # Originals untouched; a sidecar beside each, a reject rated −1.
+    after = snapshot(shoot)
+    assert {k: v for k, v in after.items() if k.endswith(".jpg")} == originals
+    assert sorted(k for k in after if k.endswith(".xmp")) == sorted(
+        f"{Path(k).stem}.xmp" for k in originals
+    )
+    reject = Path(summary["rejects"][0]["path"])
+    assert 'xmp:Rating="-1"' in (shoot / f"{reject.stem}.xmp").read_text()
+    pick = Path(summary["picks"][0])
+    assert "crs:" in (shoot / f"{pick.stem}.xmp").read_text()  # the applied preset
+
+    again = photoq(home, "run", str(shoot), "--json", "--preset", "auto", "--export", str(out))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["failed"] == []  # nothing overwritten, nothing failed
+
+
+def test_unknown_preset_and_bad_export_options_are_usage_errors(shoot: Path, short_tmp: Path):
+    home = short_tmp / "home"
+    done = photoq(home, "run", str(shoot), "--preset", "nope")
+    assert done.returncode == 2
+    assert "no preset 'nope'" in done.stderr
+    assert "vivid" in done.stderr
+    done = photoq(home, "run", str(shoot), "--export", str(shoot / "x"), "--format", "gif")
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "gif" in done.stderr
+    done = photoq(home, "run", str(shoot), "--export", str(shoot / "x"), "--template", "../up")
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert not (shoot / "x").exists()
+
+
+def test_presets_import_versions_show_and_export(tmp_path: Path, short_tmp: Path):
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    home = short_tmp / "home"
+    xmp = sorted(PRESETS.glob("*.xmp"))[0]
+    first = json.loads(photoq(home, "presets", "import", str(xmp), "--json").stdout)
+    [result] = first
+    assert result["created"]
+    assert result["version"] == 1
+    assert result["unsupported"]  # listed, never silently dropped
+    listed = {p["name"]: p for p in json.loads(photoq(home, "presets", "list", "--json").stdout)}
+    assert {"natural", "vivid", result["name"]} <= set(listed)
+
+    exported = tmp_path / "p.yaml"
+    assert photoq(home, "presets", "export", result["name"], str(exported)).returncode == 0
+    changed = exported.read_text().replace("settings:", "settings:\n  exposure: 0.5", 1)
+    exported.write_text(changed)
+    [second] = json.loads(photoq(home, "presets", "import", str(exported), "--json").stdout)
+    assert (second["created"], second["version"]) == (True, 2)
+    shown = json.loads(photoq(home, "presets", "show", result["name"], "--json").stdout)
+    assert shown["versions"] == [1, 2]
+    assert shown["settings"]["exposure"] == 0.5
+
+    again = photoq(home, "presets", "export", result["name"], str(exported))
+    assert again.returncode != 0
+    assert "--overwrite" in again.stderr
+    missing = photoq(home, "presets", "show", "nope")
+    assert missing.returncode == 2
