@@ -278,6 +278,19 @@ class JobRepository:
                 found.update(db.scalars(running))
         return sorted(found)
 
+    def latest_result(self, session_id: int, kind: str) -> dict[str, Any]:
+        """The result of the session's newest succeeded job of ``kind`` (empty if none)."""
+        stmt = (
+            select(Job.result)
+            .where(
+                Job.session_id == session_id, Job.kind == kind, Job.status == JobStatus.SUCCEEDED
+            )
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
+        with self.catalog.transaction(read_only=True) as db:
+            return dict(db.scalar(stmt) or {})
+
     def result_values(self, session_id: int, kind: str, key: str) -> list[str]:
         """``result[key]`` of the session's succeeded jobs of ``kind``, sorted."""
         stmt = select(Job.result).where(

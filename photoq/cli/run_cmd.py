@@ -161,6 +161,11 @@ def _print_summary(summary: RunSummary) -> None:
         out.print(f"    {count} × {reason}")
     if summary.exported:
         out.print(f"  exported   {len(summary.exported)} → {Path(summary.exported[0]).parent}")
+    if summary.sidecar_errors:
+        out.print(
+            f"  [yellow]sidecars not written[/yellow] for {len(summary.sidecar_errors)} "
+            f"photo(s), first: {summary.sidecar_errors[0]}"
+        )
     for failure in summary.failed:
         out.print(f"  [red]{failure['stage']} failed[/red] {failure['path']}: {failure['error']}")
     if summary.unfinished:

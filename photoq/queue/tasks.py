@@ -7,6 +7,7 @@ single decode. ``analyze_exif`` and ``evaluate_quality`` redo one half of it on 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from photoq.pipeline.context import classify, context_facts
 from photoq.pipeline.context_rules import context_rules
 from photoq.pipeline.decode import decode_for_analysis
 from photoq.pipeline.exif import read_exif
+from photoq.pipeline.export_errors import SidecarError
 from photoq.pipeline.grouping import GroupingOptions, group_photos
 from photoq.pipeline.perceptual import perceptual_hashes
 from photoq.pipeline.picking import decide
@@ -36,7 +38,12 @@ from photoq.queue.tracking import TrackedTask
 if TYPE_CHECKING:
     from photoq.catalog.job_records import Claim
     from photoq.catalog.store import Catalog
+    from photoq.pipeline.photo_facts import PhotoFacts
+    from photoq.pipeline.picking import Decision
 
+
+log = logging.getLogger(__name__)
+SIDECAR_ERRORS_KEPT = 20
 
 #: Colour labels in the sidecars: what Lightroom, digiKam and darktable filter on.
 PICK_LABEL = "Green"
@@ -115,9 +122,23 @@ def _group_similar_photos(catalog: Catalog, claim: Claim) -> dict[str, Any]:
     groups = group_photos(facts, options)
     decisions = decide(facts, groups, threshold=settings.pick_threshold)
     repo.save(claim.session_id, groups, decisions)
-    if claim.payload.get("sidecars"):
-        paths = {f.id: f.path for f in facts}
-        for d in decisions:
+    sidecar_errors = _write_sidecars(facts, decisions) if claim.payload.get("sidecars") else []
+    picks = sum(d.pick for d in decisions)
+    return {
+        "groups": len(groups),
+        "picks": picks,
+        "rejects": len(decisions) - picks,
+        "sidecar_errors": sidecar_errors[:SIDECAR_ERRORS_KEPT],
+    }
+
+
+def _write_sidecars(facts: list[PhotoFacts], decisions: list[Decision]) -> list[str]:
+    """Write every photo's sidecar; a folder that cannot take one (read-only card, NAS share)
+    costs that photo its sidecar, not the whole culling. Returns the failures, one line each."""
+    paths = {f.id: f.path for f in facts}
+    errors = []
+    for d in decisions:
+        try:
             write_sidecar(
                 Path(paths[d.photo_id]),
                 rating=d.rating if d.pick else -1,
@@ -125,8 +146,11 @@ def _group_similar_photos(catalog: Catalog, claim: Claim) -> dict[str, Any]:
                 pick=d.pick,
                 develop_settings=None,
             )
-    picks = sum(d.pick for d in decisions)
-    return {"groups": len(groups), "picks": picks, "rejects": len(decisions) - picks}
+        except (OSError, SidecarError) as exc:
+            errors.append(f"{paths[d.photo_id]}: {exc}")
+    if errors:
+        log.warning("%d sidecar(s) not written, first: %s", len(errors), errors[0])
+    return errors
 
 
 @app.task(bind=True, base=TrackedTask, name="photoq.group_similar_photos")

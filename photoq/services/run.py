@@ -77,6 +77,8 @@ class RunSummary:
     exported: list[str] = field(default_factory=list)
     #: Later stages' dead jobs: {"path", "stage", "error"}.
     failed: list[dict[str, str]] = field(default_factory=list)
+    #: Sidecars that could not be written (a read-only folder, say), one line each.
+    sidecar_errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -183,6 +185,9 @@ def summarise(
         rejects=culling.rejects,
         exported=JobRepository(rt.catalog).result_values(session_id, EXPORT_KIND, "path"),
         failed=failed,
+        sidecar_errors=JobRepository(rt.catalog)
+        .latest_result(session_id, GROUPING_KIND)
+        .get("sidecar_errors", []),
         elapsed_s=time.monotonic() - started,
     )
 

@@ -22,7 +22,9 @@ from photoq.pipeline.presets import (
 from tests.conftest import CORPUS
 
 PRESETS = CORPUS / "presets"
-TRUTH = json.loads((PRESETS / "truth_presets.json").read_text())
+_TRUTH_FILE = PRESETS / "truth_presets.json"
+# Without the corpus the parametrised corpus tests collect no cases; the rest still run.
+TRUTH = json.loads(_TRUTH_FILE.read_text()) if _TRUTH_FILE.exists() else {}
 XMP_TRUTH = {k: v for k, v in TRUTH.items() if v["format"] == "xmp"}
 NOT_TAGS = {"format", "kind", "xml_wellformed", "crs_tag_count", "hsl_nonzero", "has_local_masks"}
 HSL_PREFIXES = ("HueAdjustment", "SaturationAdjustment", "LuminanceAdjustment")
