@@ -30,8 +30,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import camera_like
 import cv2
-import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,33 +44,12 @@ from photoq.pipeline.exif import read_exif  # noqa: E402
 from photoq.pipeline.perceptual import perceptual_hashes  # noqa: E402
 from photoq.pipeline.quality import assess_quality  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
-SOURCES = sorted((CORPUS / "hdkai+Raw-IO/test/media/group").glob("*.jpg"))
 OUT = ROOT / "bench" / "out" / "analysis_speed"
-SIZE = (6000, 4000)
 PREVIEW = (1920, 1280)
 
 
 def make_photos(count: int) -> list[Path]:
-    """24 MP camera-like JPEGs with EXIF; reused across runs when already there."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(7)
-    paths = []
-    for i in range(count):
-        path = OUT / f"photo_{i:02d}.jpg"
-        paths.append(path)
-        if path.exists():
-            continue
-        with Image.open(SOURCES[i % len(SOURCES)]) as src:
-            exif = src.getexif()
-            big = np.asarray(src.convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
-        grain = rng.normal(0, 6, (SIZE[1], SIZE[0], 1)).astype(np.float32)
-        texture = rng.normal(0, 4, (SIZE[1] // 2, SIZE[0] // 2, 3)).astype(np.float32)
-        texture = cv2.resize(texture, SIZE, interpolation=cv2.INTER_LINEAR)
-        pixels = np.clip(big.astype(np.float32) + grain + texture, 0, 255).astype(np.uint8)
-        exif[0x0112] = 1
-        Image.fromarray(pixels).save(path, quality=95, exif=exif.tobytes())
-    return paths
+    return camera_like.make_photos(OUT, count, seed=7)
 
 
 def _mark_large_thumbnail(data: bytearray) -> None:

@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import camera_like
 import cv2
 import numpy as np
 from PIL import Image
@@ -40,10 +41,8 @@ from photoq.pipeline.preset_model import DevelopSettings  # noqa: E402
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-CORPUS = ROOT.parent / "shared" / "corpus"
-SOURCES = sorted((CORPUS / "hdkai+Raw-IO/test/media/group").glob("*.jpg"))
 OUT = ROOT / "bench" / "out" / "export_speed"
-SIZE = (6000, 4000)
+SIZE = camera_like.SIZE
 
 EVERYTHING = DevelopSettings(
     exposure=0.3, contrast=20, highlights=-30, shadows=30, whites=10, blacks=-10,
@@ -61,25 +60,7 @@ NO_ANGLE = replace(EVERYTHING, crop_angle=0.0)
 
 
 def make_photos(count: int) -> list[Path]:
-    """24 MP camera-like JPEGs with EXIF; reused across runs when already there."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(11)
-    paths = []
-    for i in range(count):
-        path = OUT / f"photo_{i:02d}.jpg"
-        paths.append(path)
-        if path.exists():
-            continue
-        with Image.open(SOURCES[i % len(SOURCES)]) as src:
-            exif = src.getexif()
-            big = np.asarray(src.convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
-        grain = rng.normal(0, 6, (SIZE[1], SIZE[0], 1)).astype(np.float32)
-        texture = rng.normal(0, 4, (SIZE[1] // 2, SIZE[0] // 2, 3)).astype(np.float32)
-        texture = cv2.resize(texture, SIZE, interpolation=cv2.INTER_LINEAR)
-        pixels = np.clip(big.astype(np.float32) + grain + texture, 0, 255).astype(np.uint8)
-        exif[0x0112] = 1
-        Image.fromarray(pixels).save(path, quality=95, exif=exif.tobytes())
-    return paths
+    return camera_like.make_photos(OUT, count, seed=11)
 
 
 def encode(pixels: np.ndarray) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, update
 
 from photoq.catalog.models import GroupMember, Photo, PhotoGroup
-from photoq.pipeline.photo_facts import PhotoFacts
+from photoq.pipeline.photo_facts import PhotoFacts, camera_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,14 +34,8 @@ class CullingView:
     rejects: list[dict[str, str]] = field(default_factory=list)
 
 
-def _camera(exif: dict[str, Any]) -> str | None:
-    # The same key as photoq.pipeline.photo_facts.camera_key, from the stored record.
-    model = " ".join(p for p in (exif.get("make"), exif.get("model")) if p) or None
-    return f"{model or 'camera'} #{exif['serial']}" if exif.get("serial") else model
-
-
 def _facts(photo: Photo) -> PhotoFacts:
-    quality = photo.quality or {}
+    quality, exif = photo.quality or {}, photo.exif or {}
     subscores = quality.get("subscores", {})
     eyes = subscores.get("eyes")
     return PhotoFacts(
@@ -51,7 +45,7 @@ def _facts(photo: Photo) -> PhotoFacts:
         dhash=photo.dhash,
         phash=photo.phash,
         captured_at=photo.captured_at,
-        camera=_camera(photo.exif or {}),
+        camera=camera_id(exif.get("make"), exif.get("model"), exif.get("serial")),
         score=photo.quality_score,
         eyes_open=None if eyes is None else eyes >= 1.0,
         sharpness=subscores.get("sharpness"),

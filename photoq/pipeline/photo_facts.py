@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from photoq.pipeline.analysis import PhotoAnalysis
     from photoq.pipeline.exif_record import ExifRecord
 
-__all__ = ["PhotoFacts", "camera_key", "facts_from_analysis"]
+__all__ = ["PhotoFacts", "camera_id", "camera_key", "facts_from_analysis"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +56,15 @@ def camera_key(exif: ExifRecord) -> str | None:
 
     The model is kept next to the serial because serial numbers are only unique per model.
     """
-    model = " ".join(part for part in (exif.make, exif.model) if part) or None
-    if exif.serial:
-        return f"{model or 'camera'} #{exif.serial}"
-    return model
+    return camera_id(exif.make, exif.model, exif.serial)
+
+
+def camera_id(make: str | None, model: str | None, serial: str | None) -> str | None:
+    """:func:`camera_key` from the separate fields (as the catalog stores them)."""
+    name = " ".join(part for part in (make, model) if part) or None
+    if serial:
+        return f"{name or 'camera'} #{serial}"
+    return name
 
 
 def _camera_clock(exif: ExifRecord) -> dt.datetime | None:
