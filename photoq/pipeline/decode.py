@@ -59,6 +59,18 @@ def decode_for_analysis(
     path: Path, *, long_edge: int = DEFAULT_LONG_EDGE, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> DecodedImage:
     """Decode ``path`` to RGB with its long edge at most ``long_edge``, oriented as displayed."""
+    return _decode(path, long_edge=long_edge, max_pixels=max_pixels, develop=False)
+
+
+def decode_for_develop(
+    path: Path, *, long_edge: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> DecodedImage:
+    """Like :func:`decode_for_analysis`, for rendering an export: RAW files are demosaiced
+    with the camera's white balance instead of standing in for themselves with their preview."""
+    return _decode(path, long_edge=long_edge, max_pixels=max_pixels, develop=True)
+
+
+def _decode(path: Path, *, long_edge: int, max_pixels: int, develop: bool) -> DecodedImage:
     size = path.stat().st_size
     if size == 0:
         msg = "not an image: the file is empty (0 bytes)"
@@ -69,10 +81,11 @@ def decode_for_analysis(
     if fmt is None:
         raise UnsupportedFormat(describe_unknown(head))
     if fmt in _RAW_FORMATS or (fmt == "tiff" and path.suffix.lower() in RAW_EXTENSIONS):
-        from photoq.pipeline.raw import decode_raw  # rawpy loads LibRaw: only when needed
+        from photoq.pipeline.raw import decode_raw, develop_raw  # LibRaw only when needed
 
         raw_fmt = path.suffix.lower().lstrip(".") if fmt == "tiff" else fmt
-        return decode_raw(path, raw_fmt, long_edge=long_edge, max_pixels=max_pixels)
+        decode = develop_raw if develop else decode_raw
+        return decode(path, raw_fmt, long_edge=long_edge, max_pixels=max_pixels)
     if fmt in _HEIF_FORMATS:
         from photoq.pipeline.heif import decode_heif
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from photoq.catalog.photos import DevelopFacts, PhotoRepository
 from photoq.catalog.presets import PresetRepository
 from photoq.errors import PermanentError
-from photoq.pipeline.decode import decode_for_analysis
+from photoq.pipeline.decode import decode_for_develop
 from photoq.pipeline.develop import render
 from photoq.pipeline.export import export_image
 from photoq.pipeline.exporters import get_exporter
@@ -100,7 +100,7 @@ def _export_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
             p.get("template", "{stem}"),
         )
         overwrite = overwrite or target.exists()
-    decoded = decode_for_analysis(Path(facts.path), long_edge=long_edge or FULL_SIZE)
+    decoded = decode_for_develop(Path(facts.path), long_edge=long_edge or FULL_SIZE)
     pixels: np.ndarray[Any, Any] = decoded.pixels
     if facts.applied_preset:
         preset, _ = PresetRepository(catalog).get(facts.applied_preset, facts.applied_version)

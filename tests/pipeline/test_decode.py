@@ -217,3 +217,18 @@ def test_decompression_bomb_refused_from_header(tmp_path: Path) -> None:
 def test_pixel_limit_is_configurable() -> None:
     with pytest.raises(ImageTooLarge, match="over the 1 MP limit"):
         decode_for_analysis(corpus_file(f"{ORIENT}/Landscape_1.jpg"), max_pixels=1_000_000)
+
+
+def test_raw_develop_decode_is_full_size_with_camera_white_balance() -> None:
+    from photoq.pipeline.decode import decode_for_develop
+
+    dng = CORPUS / "Exiv2+exiv2/test/data/IMG_1361.dng"
+    if not dng.exists():
+        pytest.skip("corpus DNG absent")
+    full = decode_for_develop(dng, long_edge=1 << 30)
+    assert full.source == "raw-demosaic-full"
+    assert full.pixels.shape == (4032, 3024, 3)  # flip 6 applied: displayed portrait
+    assert (full.width, full.height) == (3024, 4032)
+    half = decode_for_develop(dng, long_edge=1500)
+    assert half.source == "raw-demosaic-half"
+    assert max(half.pixels.shape[:2]) == 1500
