@@ -125,6 +125,7 @@ def run(
         export_options.check()
     local = workers if workers is not None else (1 if settings.embedded else 0)
     with open_runtime(settings, local_workers=local) as rt, _progress_bar(not as_json) as progress:
+        rt.notice = lambda text: err.print(f"photoq: warning: {text}")
         options = RunOptions(
             sidecars=sidecars,
             export=export_options,

@@ -203,15 +203,15 @@ def run_folder(
     culling = CullingRepository(rt.catalog)
     # An unchanged, already culled shoot needs no worker at all: the summary is in the catalog.
     if resumed or queued or not culling.is_culled(result.session_id):
-        rt.start_local_workers()
+        rt.ensure_workers()
         wait_for(rt, resumed + queued, progress)
         if _workers_alive(rt):
             cull(rt, result.session_id, options, progress)
     if options.preset and _workers_alive(rt):
-        rt.start_local_workers()
+        rt.ensure_workers()
         apply_presets(rt, result.session_id, options.preset, options.sidecars, progress)
     if options.export and _workers_alive(rt):
-        rt.start_local_workers()
+        rt.ensure_workers()
         export_picks(rt, result.session_id, options.export, progress)
     return summarise(rt, result.session_id, result.root, len(resumed), len(queued), started)
 

@@ -16,7 +16,7 @@ from photoq.queue.embedded import EmbeddedBroker
 from photoq.queue.local_workers import LocalWorkers
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from celery import Celery
 
@@ -29,11 +29,24 @@ class Runtime:
     catalog: Catalog
     app: Celery
     local_workers: LocalWorkers | None
+    #: Where a one-line notice for the user goes (the CLI prints it on stderr).
+    notice: Callable[[str], None] = lambda _text: None
+    _checked: bool = False
 
-    def start_local_workers(self) -> None:
-        """Start the local worker processes, if this command has any and they are not up."""
-        if self.local_workers is not None and not self.local_workers.processes:
-            self.local_workers.start(env=dict(os.environ))
+    def ensure_workers(self) -> None:
+        """Start the local worker processes if this command has any; otherwise check, once,
+        that some worker listens, and say so if none does (the work would only wait)."""
+        if self.local_workers is not None:
+            if not self.local_workers.processes:
+                self.local_workers.start(env=dict(os.environ))
+            return
+        if not self._checked:
+            self._checked = True
+            if not self.app.control.ping(timeout=1.0):
+                self.notice(
+                    "no worker answered on the broker; the work waits until one starts "
+                    "(photoq worker), or press Ctrl-C and resume later"
+                )
 
 
 @contextmanager
@@ -57,7 +70,7 @@ def open_catalog(settings: Settings) -> Catalog:
 @contextmanager
 def open_runtime(settings: Settings, *, local_workers: int = 0) -> Iterator[Runtime]:
     """Catalog, app and broker for one command, with ``local_workers`` worker processes that
-    :meth:`Runtime.start_local_workers` starts when there is work, and the block's end stops."""
+    :meth:`Runtime.ensure_workers` starts when there is work, and the block's end stops."""
     catalog = open_catalog(settings)
     with embedded_broker(settings):
         from photoq.queue import app  # imported late: building the app reads the settings
