@@ -87,6 +87,49 @@ def test_rotated_pixels_still_match_through_the_stored_phash() -> None:
     assert [(g.kind, g.members) for g in groups] == [(GroupKind.SIMILAR, (0, 1, 2, 3))]
 
 
+def _flipped(code: str, bits: int, start: int = 0) -> str:
+    value = int(code, 16)
+    for b in range(start, start + bits):
+        value ^= 1 << b
+    return f"{value:016x}"
+
+
+def test_similar_limits_allow_a_looser_phash_than_dhash() -> None:
+    """Similar = pHash within 12 bits and dHash within 8 (measured in bench/grouping_eval.py)."""
+    base = "0f0f0f0f0f0f0f0f"
+
+    def pair(p_bits: int, d_bits: int) -> list[tuple[int, ...]]:
+        photos = [
+            PhotoFacts(0, "a.jpg", "a", base, base),
+            PhotoFacts(1, "b.jpg", "b", _flipped(base, d_bits, 3), _flipped(base, p_bits, 40)),
+        ]
+        return [g.members for g in group_photos(photos) if g.kind is GroupKind.SIMILAR]
+
+    assert pair(12, 8) == [(0, 1)]
+    assert pair(13, 0) == []
+    assert pair(0, 9) == []
+
+
+def test_shifted_cropped_and_brighter_frame_is_similar() -> None:
+    """A frame cropped by 8 %, shifted and 0.7 EV brighter is similar to the original shot."""
+    path = CORPUS / RAWIO / "19.jpg"
+    if not path.is_file():
+        pytest.skip("shared corpus not present")
+    with Image.open(path) as src:
+        image = np.asarray(ImageOps.exif_transpose(src).convert("RGB"))
+    h, w = image.shape[:2]
+    ch, cw = int(h * 0.92), int(w * 0.92)
+    top, left = (h - ch) // 2 + int(0.02 * h), (w - cw) // 2 - int(0.02 * w)
+    crop = image[top : top + ch, left : left + cw].astype(np.float32) * 2.0**0.7
+    frame = np.clip(crop, 0, 255).astype(np.uint8)
+    photos = []
+    for pid, pixels in enumerate((image, frame)):
+        hashes = perceptual_hashes(pixels)
+        photos.append(PhotoFacts(pid, f"{pid}.jpg", f"c{pid}", hashes.dhash, hashes.phash))
+    groups = group_photos(photos)
+    assert [(g.kind, g.members) for g in groups] == [(GroupKind.SIMILAR, (0, 1))]
+
+
 def _frame(
     pid: int, seconds: float, camera: str | None, phash: str = "0f0f0f0f0f0f0f0f"
 ) -> PhotoFacts:
