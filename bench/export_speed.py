@@ -10,6 +10,9 @@ the same run and interleaved so machine load hits every row alike (medians):
 * **photoq** — Pillow decode → ``render`` with a preset that has EVERY control active
   (including a 1° straighten) → JPEG q90 encode;
 * **photoq, no angle** — the same preset without the rotation (a plain crop);
+* **photoq real path** — what the export task runs: ``decode_for_develop`` (or
+  ``decode_for_analysis`` where that is all there is) at full size → ``render`` →
+  ``export_image`` as JPEG q90 at full size (sRGB profile and EXIF written, atomic rename);
 * **render only** — ``render`` alone on the decoded pixels;
 * **libvips** — pyvips decode → resize to photoq's output size → JPEG q90 encode, for scale.
 
@@ -35,7 +38,11 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from photoq.pipeline import decode as photoq_decode  # noqa: E402
 from photoq.pipeline.develop import render  # noqa: E402
+from photoq.pipeline.export import export_image  # noqa: E402
+from photoq.pipeline.filename_template import TemplateFields  # noqa: E402
+from photoq.pipeline.original_exif import original_exif_bytes  # noqa: E402
 from photoq.pipeline.preset_model import DevelopSettings  # noqa: E402
 
 if TYPE_CHECKING:
@@ -81,6 +88,23 @@ def photoq(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
     encode(render(pixels, settings))
 
 
+def photoq_real(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
+    decode = getattr(photoq_decode, "decode_for_develop", photoq_decode.decode_for_analysis)
+    pixels = decode(path, long_edge=1 << 30).pixels
+    export_image(
+        render(pixels, settings),
+        OUT / "exported",
+        fmt="jpeg",
+        long_edge=None,
+        quality=90,
+        template="{stem}",
+        fields=TemplateFields(stem=path.stem),
+        exif_bytes=original_exif_bytes(path),
+        strip_gps=False,
+        overwrite=True,
+    )
+
+
 def vips(path: Path) -> None:
     import pyvips  # type: ignore[import-untyped]
 
@@ -105,6 +129,7 @@ def main() -> None:
         "floor: Pillow decode + encode q90": floor,
         "photoq: decode + every control + encode": photoq,
         "photoq, no angle (plain crop)": lambda p: photoq(p, NO_ANGLE),
+        "photoq real path: decode + render + export": photoq_real,
         "render only (every control)": lambda p: render(decoded[p], EVERYTHING),
         "render only, no angle": lambda p: render(decoded[p], NO_ANGLE),
     }
