@@ -56,6 +56,10 @@ def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_t
     assert picks
     assert len(picks) < 5
     assert summary["failed"] == []
+    groups = {(g["kind"], frozenset(Path(m).name for m in g["members"])) for g in summary["groups"]}
+    assert ("burst", frozenset({"1.jpg", "2.jpg"})) in groups  # shot 0.x s apart, same camera
+    assert all(g["cover"] in g["members"] for g in summary["groups"])
+    assert all(r["reason"] for r in summary["rejects"])
     exported = sorted(p.name for p in out.iterdir())
     assert exported == [f"{i:02d}_{stem}.jpg" for i, stem in enumerate(sorted(picks), 1)]
     assert sorted(Path(p).name for p in summary["exported"]) == exported
