@@ -15,9 +15,9 @@ from photoq.pipeline.exporters import get_exporter
 from photoq.pipeline.filename_template import check_template
 from photoq.queue.dispatch import new_job, submit
 from photoq.queue.priority import Priority
+from photoq.services.waiting import Progress, wait_for
 
 if TYPE_CHECKING:
-    from photoq.services.run import Progress
     from photoq.services.runtime import Runtime
 
 APPLY_KIND = "apply_preset"
@@ -73,8 +73,6 @@ def apply_presets(
     rt: Runtime, session_id: int, choice: PresetChoice, sidecars: bool, progress: Progress | None
 ) -> list[int]:
     """One ``apply_preset`` job per pick; returns the job ids (already waited for)."""
-    from photoq.services.run import wait_for
-
     payload = {"preset": choice.name, "version": choice.version, "sidecars": sidecars}
     specs = [
         new_job(
@@ -96,8 +94,6 @@ def export_picks(
     rt: Runtime, session_id: int, options: ExportOptions, progress: Progress | None
 ) -> list[int]:
     """One ``export_photo`` job per pick not exported already; returns the job ids."""
-    from photoq.services.run import wait_for
-
     done = {
         o.photo_id
         for o in PhotoRepository(rt.catalog).outcomes(session_id, EXPORT_KIND)

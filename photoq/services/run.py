@@ -1,14 +1,14 @@
 """``photoq run``: ingest a shoot, queue the work each photo still needs, wait, summarise.
 
 Stages, each waited for before the next: analysis of every photo that needs it (one
-``process_photo`` job per photo), then culling of the session (one ``group_similar_photos`` job:
-groups, picks, ratings and the sidecars).
+``process_photo`` job per photo), culling of the session (one ``group_similar_photos`` job:
+groups, picks, ratings and the sidecars), then, when asked, a preset for every pick and its
+export (:mod:`photoq.services.develop_stage`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from photoq.services.develop_stage import (
     export_picks,
 )
 from photoq.services.ingest import ingest
+from photoq.services.waiting import Progress, wait_for
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,12 +36,8 @@ if TYPE_CHECKING:
     from photoq.services.runtime import Runtime
 
 ANALYSIS_KIND = "process_photo"
-POLL_INTERVAL_S = 0.2
 
 GROUPING_KIND = "group_similar_photos"
-
-#: Called with (stage, finished, total) while the run waits.
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -122,24 +119,6 @@ def plan_jobs(
         for pid in todo
     ]
     return resumed, submit(rt.app, rt.catalog, specs)
-
-
-def wait_for(
-    rt: Runtime, job_ids: list[int], progress: Progress | None = None, stage: str = "analysing"
-) -> None:
-    """Block until every job is final, reporting progress; returns early if workers die."""
-    jobs = JobRepository(rt.catalog)
-    total = len(job_ids)
-    while True:
-        counts = jobs.status_counts(job_ids)
-        finished = sum(n for status, n in counts.items() if status in FINAL_STATES)
-        if progress is not None:
-            progress(stage, finished, total)
-        if finished >= total:
-            return
-        if rt.local_workers is not None and not rt.local_workers.alive():
-            return
-        time.sleep(POLL_INTERVAL_S)
 
 
 def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress | None) -> None:

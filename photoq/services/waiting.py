@@ -1,0 +1,36 @@
+"""Waiting for queued jobs to finish, with progress."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from photoq.catalog.jobs import JobRepository
+from photoq.catalog.models import FINAL_STATES
+
+if TYPE_CHECKING:
+    from photoq.services.runtime import Runtime
+
+POLL_INTERVAL_S = 0.2
+
+#: Called with (stage, finished, total) while a command waits.
+Progress = Callable[[str, int, int], None]
+
+
+def wait_for(
+    rt: Runtime, job_ids: list[int], progress: Progress | None = None, stage: str = "analysing"
+) -> None:
+    """Block until every job is final, reporting progress; returns early if workers die."""
+    jobs = JobRepository(rt.catalog)
+    total = len(job_ids)
+    while True:
+        counts = jobs.status_counts(job_ids)
+        finished = sum(n for status, n in counts.items() if status in FINAL_STATES)
+        if progress is not None:
+            progress(stage, finished, total)
+        if finished >= total:
+            return
+        if rt.local_workers is not None and not rt.local_workers.alive():
+            return
+        time.sleep(POLL_INTERVAL_S)
