@@ -9,6 +9,7 @@ The preview is stored unrotated, so LibRaw's ``flip`` is applied to it; ``postpr
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,29 +25,22 @@ from photoq.pipeline.orientation import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 
 def decode_raw(path: Path, fmt: str, *, long_edge: int, max_pixels: int) -> DecodedImage:
     """Decode the RAW at ``path`` to an analysis-size, oriented RGB image."""
-    try:
-        with rawpy.imread(str(path)) as raw:
-            sizes = raw.sizes
-            check_pixels(int(sizes.width), int(sizes.height), max_pixels)
-            orientation = libraw_flip_to_orientation(int(sizes.flip))
-            width, height = displayed_size(int(sizes.width), int(sizes.height), orientation)
-            preview = _preview(raw, long_edge, max_pixels)
-            if preview is not None:
-                image = apply_orientation(shrink(to_rgb(preview), long_edge), orientation)
-                return DecodedImage(as_array(image), fmt, width, height, "raw-preview")
-            rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
-    except PermanentError:
-        raise
-    except rawpy.LibRawError as exc:
-        raise _libraw_error(exc, fmt) from exc
-    except MemoryError as exc:
-        msg = f"RAW image too large to decode in memory ({fmt.upper()})"
-        raise ImageTooLarge(msg) from exc
+    with _libraw_errors(fmt), rawpy.imread(str(path)) as raw:
+        sizes = raw.sizes
+        check_pixels(int(sizes.width), int(sizes.height), max_pixels)
+        orientation = libraw_flip_to_orientation(int(sizes.flip))
+        width, height = displayed_size(int(sizes.width), int(sizes.height), orientation)
+        preview = _preview(raw, long_edge, max_pixels)
+        if preview is not None:
+            image = apply_orientation(shrink(to_rgb(preview), long_edge), orientation)
+            return DecodedImage(as_array(image), fmt, width, height, "raw-preview")
+        rgb = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
     image = shrink(Image.fromarray(np.ascontiguousarray(rgb)), long_edge)
     return DecodedImage(as_array(image), fmt, width, height, "raw-demosaic-half")
 
@@ -99,14 +93,23 @@ def _libraw_error(exc: Exception, fmt: str) -> PermanentError:
 def develop_raw(path: Path, fmt: str, *, long_edge: int, max_pixels: int) -> DecodedImage:
     """Demosaic the RAW for developing: the camera's white balance, oriented, at full size —
     or at half size when that still covers ``long_edge`` (four times less work)."""
+    with _libraw_errors(fmt), rawpy.imread(str(path)) as raw:
+        sizes = raw.sizes
+        check_pixels(int(sizes.width), int(sizes.height), max_pixels)
+        orientation = libraw_flip_to_orientation(int(sizes.flip))
+        width, height = displayed_size(int(sizes.width), int(sizes.height), orientation)
+        half = max(width, height) // 2 >= long_edge
+        rgb = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8)
+    image = shrink(Image.fromarray(np.ascontiguousarray(rgb)), long_edge)
+    source = "raw-demosaic-half" if half else "raw-demosaic-full"
+    return DecodedImage(as_array(image), fmt, width, height, source)
+
+
+@contextmanager
+def _libraw_errors(fmt: str) -> Iterator[None]:
+    """Turn LibRaw's failures into photoq's permanent errors, each with a one-line reason."""
     try:
-        with rawpy.imread(str(path)) as raw:
-            sizes = raw.sizes
-            check_pixels(int(sizes.width), int(sizes.height), max_pixels)
-            orientation = libraw_flip_to_orientation(int(sizes.flip))
-            width, height = displayed_size(int(sizes.width), int(sizes.height), orientation)
-            half = max(width, height) // 2 >= long_edge
-            rgb = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8)
+        yield
     except PermanentError:
         raise
     except rawpy.LibRawError as exc:
@@ -114,6 +117,3 @@ def develop_raw(path: Path, fmt: str, *, long_edge: int, max_pixels: int) -> Dec
     except MemoryError as exc:
         msg = f"RAW image too large to decode in memory ({fmt.upper()})"
         raise ImageTooLarge(msg) from exc
-    image = shrink(Image.fromarray(np.ascontiguousarray(rgb)), long_edge)
-    source = "raw-demosaic-half" if half else "raw-demosaic-full"
-    return DecodedImage(as_array(image), fmt, width, height, source)
