@@ -85,43 +85,48 @@ class PresetRepository:
         return ImportResult(preset.name, version, True, dict(preset.unsupported))
 
     def get(self, name: str, version: int | None = None) -> tuple[Preset, int]:
-        """The preset ``name`` (its newest version unless one is given)."""
-        self.ensure_builtins()
+        """The preset ``name`` (its newest version unless one is given).
+
+        Tasks call this for every photo, so it only reads; the built-ins are seeded on a miss.
+        """
         stmt = select(PresetRow).where(PresetRow.name == name)
         if version is not None:
             stmt = stmt.where(PresetRow.version == version)
+        stmt = stmt.order_by(PresetRow.version.desc()).limit(1)
         with self.catalog.transaction(read_only=True) as db:
-            row = db.scalars(stmt.order_by(PresetRow.version.desc()).limit(1)).first()
-            names = sorted(set(db.scalars(select(PresetRow.name))))
+            row = db.scalars(stmt).first()
         if row is None:
-            wanted = f"{name} version {version}" if version is not None else name
-            msg = f"no preset {wanted!r}; known presets: {', '.join(names)}"
-            raise UsageError(msg)
+            self.ensure_builtins()
+            with self.catalog.transaction(read_only=True) as db:
+                row = db.scalars(stmt).first()
+                names = sorted(set(db.scalars(select(PresetRow.name))))
+            if row is None:
+                wanted = f"{name} version {version}" if version is not None else name
+                msg = f"no preset {wanted!r}; known presets: {', '.join(names)}"
+                raise UsageError(msg)
         return load_preset(row.document.encode(), f"{name}.yaml"), row.version
 
     def info(self, name: str) -> PresetInfo:
         """The newest version of ``name`` with its history and total usage."""
-        self.ensure_builtins()
-        with self.catalog.transaction(read_only=True) as db:
-            rows = list(db.scalars(select(PresetRow).where(PresetRow.name == name)))
-        if not rows:
+        infos = self._infos(name)
+        if not infos:
             self.get(name)  # raises the error that lists the known presets
-        latest = max(rows, key=lambda r: r.version)
-        return PresetInfo(
-            name=name,
-            version=latest.version,
-            source=latest.source,
-            versions=sorted(r.version for r in rows),
-            usage_count=sum(r.usage_count for r in rows),
-            unsupported=dict(latest.unsupported or {}),
-            settings=_settings_of(latest.document),
-        )
+        return infos[0]
 
-    def list(self) -> list[PresetInfo]:
+    def summaries(self) -> list[PresetInfo]:
+        return self._infos(None)
+
+    def _infos(self, name: str | None) -> list[PresetInfo]:
+        """One summary per preset name (all of them, or just ``name``), from one query."""
         self.ensure_builtins()
+        stmt = select(PresetRow).order_by(PresetRow.name, PresetRow.version)
+        if name is not None:
+            stmt = stmt.where(PresetRow.name == name)
+        by_name: dict[str, list[PresetRow]] = {}
         with self.catalog.transaction(read_only=True) as db:
-            names = list(db.scalars(select(PresetRow.name).distinct().order_by(PresetRow.name)))
-        return [self.info(name) for name in names]
+            for row in db.scalars(stmt):
+                by_name.setdefault(row.name, []).append(row)
+        return [_info(rows) for rows in by_name.values()]
 
     def record_use(self, name: str, version: int, count: int = 1) -> None:
         with self.catalog.transaction() as db:
@@ -130,6 +135,19 @@ class PresetRepository:
                 .where(PresetRow.name == name, PresetRow.version == version)
                 .values(usage_count=PresetRow.usage_count + count)
             )
+
+
+def _info(rows: list[PresetRow]) -> PresetInfo:
+    latest = rows[-1]  # rows come sorted by version
+    return PresetInfo(
+        name=latest.name,
+        version=latest.version,
+        source=latest.source,
+        versions=[r.version for r in rows],
+        usage_count=sum(r.usage_count for r in rows),
+        unsupported=dict(latest.unsupported or {}),
+        settings=_settings_of(latest.document),
+    )
 
 
 def _settings_of(document: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def _repo() -> PresetRepository:
 @presets_app.command("list")
 def list_presets(as_json: JsonOption = False) -> None:
     """List presets: newest version, source, how often used, unsupported settings."""
-    infos = _repo().list()
+    infos = _repo().summaries()
     if as_json:
         emit_json([asdict(i) for i in infos])
         return

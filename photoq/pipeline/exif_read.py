@@ -7,7 +7,6 @@ stored image size. Decoding those into values is :mod:`photoq.pipeline.exif`'s j
 
 from __future__ import annotations
 
-import mmap
 import struct
 from dataclasses import dataclass, field
 
@@ -251,8 +250,3 @@ def _read_mrw(buf: Buffer, out: Found) -> None:
             if tree is not None:
                 out.trees.append(tree)
         pos = d + length
-
-
-def open_buffer(fh_fileno: int, size: int) -> Buffer:
-    """Map a file read-only; tiny files are simply read (mmap of 0 bytes is an error)."""
-    return mmap.mmap(fh_fileno, size, access=mmap.ACCESS_READ)

@@ -16,8 +16,7 @@ from photoq.errors import PermanentError
 from photoq.pipeline.decode import decode_for_develop
 from photoq.pipeline.develop import render
 from photoq.pipeline.export import export_image
-from photoq.pipeline.exporters import get_exporter
-from photoq.pipeline.filename_template import TemplateFields, render_relative, resolve_target
+from photoq.pipeline.filename_template import TemplateFields
 from photoq.pipeline.original_exif import original_exif_bytes
 from photoq.pipeline.preset_crs import crs_from_settings
 from photoq.pipeline.sidecar import write_sidecar
@@ -89,17 +88,9 @@ def _export_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
         context=facts.context,
         preset=facts.applied_preset,
     )
-    overwrite = bool(p.get("overwrite"))
-    if claim.attempt > 1:
-        # A retry of this very job may find the file its earlier attempt finished writing.
-        target = resolve_target(
-            Path(p["out"]),
-            render_relative(
-                p.get("template", "{stem}"), fields, get_exporter(p.get("format", "jpeg")).extension
-            ),
-            p.get("template", "{stem}"),
-        )
-        overwrite = overwrite or target.exists()
+    # Only a transient failure leads to a retry (an existing file is a permanent one), so a
+    # file a retry finds at its target is the one this job's earlier attempt wrote.
+    overwrite = bool(p.get("overwrite")) or claim.attempt > 1
     decoded = decode_for_develop(Path(facts.path), long_edge=long_edge or FULL_SIZE)
     pixels: np.ndarray[Any, Any] = decoded.pixels
     if facts.applied_preset:

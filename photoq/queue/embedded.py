@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import subprocess
 import time
 from typing import IO, TYPE_CHECKING
@@ -151,9 +150,3 @@ class EmbeddedBroker:
             return int((self.home / "valkey.pid").read_text().strip())
         except (OSError, ValueError):
             return None
-
-    def kill(self) -> None:
-        """SIGKILL the server (tests use this to simulate a broker crash)."""
-        pid = self.pid()
-        if pid is not None:
-            os.kill(pid, 9)
