@@ -17,7 +17,7 @@ from photoq.catalog.job_records import Claim
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.store import Catalog
 from photoq.config import get_settings
-from photoq.errors import PhotoqError
+from photoq.errors import PermanentError, PhotoqError
 from photoq.queue.notify import notify_dead
 from photoq.queue.priority import to_broker_priority
 from photoq.queue.retry import backoff_delay, is_transient
@@ -50,6 +50,11 @@ class TrackedTask(Task):  # type: ignore[misc]
                 job_id,
                 message_id,
             )
+            return None
+        if claim.attempt > claim.max_retries + 1:
+            # Scheduled retries never get here; only redeliveries after the worker process died
+            # mid-task do. A file that kills its worker every time must not loop forever.
+            self._fail(jobs, claim, message_id, WorkerKilledError(claim.attempt - 1))
             return None
         try:
             result = body(cat, claim)
@@ -87,6 +92,16 @@ class TrackedTask(Task):  # type: ignore[misc]
             info = jobs.get(claim.job_id)
             if info is not None:
                 notify_dead(info, settings.notify_url)
+
+
+class WorkerKilledError(PermanentError):
+    """The process running the job died (crash, out of memory, hard time limit) every time."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(
+            f"the worker process died while running this job {attempts} time(s) "
+            "(a crash, out of memory or the hard time limit); not trying again"
+        )
 
 
 class RetriesExhaustedError(Exception):

@@ -163,3 +163,19 @@ def test_jobs_survive_a_broker_restart(harness: QueueHarness) -> None:
     harness.broker.start()
     infos = harness.wait_final(job_ids, timeout=120)
     assert [i.status for i in infos] == ["succeeded"] * len(job_ids)
+
+
+def test_job_that_keeps_killing_its_worker_ends_dead(harness: QueueHarness, short_tmp: Path):
+    """A redelivered job past its attempt budget is not run again: no endless crash loop."""
+    harness.start_worker(concurrency=1)
+    pid_file = short_tmp / "pid"
+    spec = probe(Priority.MEDIUM, sleep=5, pid_file=str(pid_file))
+    [job_id] = harness.submit([type(spec)(**{**spec.__dict__, "max_retries": 0})])
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    [info] = harness.wait_final([job_id], timeout=60)
+    assert info.status == "dead"
+    assert info.error_type == "WorkerKilledError"
+    assert [a.outcome for a in harness.jobs.attempts(job_id)] == ["lost", "failed"]
