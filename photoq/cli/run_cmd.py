@@ -124,15 +124,25 @@ def run(
         )
         export_options.check()
     local = workers if workers is not None else (1 if settings.embedded else 0)
-    with open_runtime(settings, local_workers=local) as rt, _progress_bar(not as_json) as progress:
-        rt.notice = lambda text: err.print(f"photoq: warning: {text}")
-        options = RunOptions(
-            sidecars=sidecars,
-            export=export_options,
-            rules=rules.resolve() if rules else None,
-            preset=choose_preset(rt, preset) if preset else None,
+    try:
+        with (
+            open_runtime(settings, local_workers=local) as rt,
+            _progress_bar(not as_json) as progress,
+        ):
+            rt.notice = lambda text: err.print(f"photoq: warning: {text}")
+            options = RunOptions(
+                sidecars=sidecars,
+                export=export_options,
+                rules=rules.resolve() if rules else None,
+                preset=choose_preset(rt, preset) if preset else None,
+            )
+            summary = run_folder(rt, folder, options, progress)
+    except KeyboardInterrupt:
+        # Caught here, after the workers were stopped: click would otherwise swallow it.
+        err.print(
+            "photoq: interrupted; unfinished work stays queued and the same command resumes it"
         )
-        summary = run_folder(rt, folder, options, progress)
+        raise typer.Exit(130) from None
     if as_json:
         emit_json(summary.to_dict())
     else:

@@ -198,3 +198,35 @@ def test_killed_run_resumes_at_once(tmp_path: Path, short_tmp: Path) -> None:
             " having count(*) > 1"
         ).fetchall()
     assert succeeded_attempts == []
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path: Path, short_tmp: Path) -> None:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    sources = sorted((CORPUS / "hdkai+Raw-IO/test/media/group").glob("*.jpg"))
+    for i in range(30):
+        (folder / f"{i:03d}.jpg").write_bytes(sources[i % len(sources)].read_bytes() + bytes([i]))
+    home = short_tmp / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
+    env.update(PHOTOQ_HOME=str(home), PHOTOQ_CONCURRENCY="1")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "photoq", "run", str(folder)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while _count(home, "succeeded") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    done = photoq(home, "run", str(folder), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["succeeded"] == 30
