@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     burst_window: float = Field(2.0, gt=0, le=3600)
     pick_threshold: float = Field(3.0, ge=1.0, le=5.0)
 
+    #: Priority aging: a job queued longer than this many seconds moves up one tier.
+    aging_after: float = Field(600.0, gt=0)
+    #: Beat's periods, in seconds, of aging, of the metrics sample and of the cleanup.
+    aging_interval: float = Field(60.0, gt=0)
+    metrics_interval: float = Field(60.0, gt=0)
+    cleanup_interval: float = Field(3600.0, gt=0)
+    #: Finished jobs (with their attempts) and metric samples are kept this many days.
+    result_retention_days: float = Field(7.0, gt=0)
+    metrics_retention_days: float = Field(7.0, gt=0)
+
     redis_host: str | None = Field(None, validation_alias=AliasChoices("REDIS_HOST"))
     redis_port: int = Field(6379, ge=1, le=65535, validation_alias=AliasChoices("REDIS_PORT"))
     redis_db: int = Field(0, ge=0, le=1023, validation_alias=AliasChoices("REDIS_DB"))

@@ -15,6 +15,7 @@ from photoq.catalog.job_records import JobInfo, NewJob
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import FINAL_STATES
 from photoq.queue.dispatch import submit
+from photoq.queue.manager import JobQueueManager
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -37,10 +38,15 @@ class QueueHarness:
     env: dict[str, str]
     broker: EmbeddedBroker
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    beats: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def jobs(self) -> JobRepository:
         return JobRepository(self.catalog)
+
+    @property
+    def manager(self) -> JobQueueManager:
+        return JobQueueManager(self.settings, self.catalog, self.app)
 
     def start_worker(self, concurrency: int = 1, queues: str = "high,medium,low") -> str:
         """Start ``photoq worker`` and wait until it answers a ping; returns its node name."""
@@ -75,7 +81,25 @@ class QueueHarness:
                 return name
         raise RuntimeError(f"worker {name} did not answer within 30 s")
 
+    def start_beat(self) -> None:
+        """Start ``photoq beat`` (its schedule comes from the settings in ``env``)."""
+        log = open(self.settings.home / "beat.log", "ab")  # noqa: SIM115
+        self.beats.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "photoq", "beat", "--loglevel", "INFO"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
     def stop_workers(self, sig: int = signal.SIGQUIT) -> None:
+        for proc in self.beats:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+        self.beats.clear()
         for proc in self.workers:
             if proc.poll() is None:
                 os.killpg(proc.pid, sig)

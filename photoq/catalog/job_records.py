@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from photoq.catalog.models import Job
+    from photoq.catalog.models import Job, JobAttempt
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class NewJob:
     photo_id: int | None = None
     session_id: int | None = None
     payload: dict[str, Any] | None = None
+    #: ``pending`` jobs wait until every earlier job of their session is final.
+    pending: bool = False
+    retry_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,44 @@ class JobInfo:
     error_message: str | None
     worker: str | None
     created_at: datetime
+    queued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
     result: dict[str, Any] | None
+    retry_of: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AttemptInfo:
+    """One try of a job: when, where, and how it ended."""
+
+    number: int
+    worker: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    error_type: str | None
+    error_message: str | None
+    retry_delay: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def attempt_info(a: JobAttempt) -> AttemptInfo:
+    return AttemptInfo(
+        a.number,
+        a.worker,
+        a.started_at,
+        a.finished_at,
+        a.outcome,
+        a.error_type,
+        a.error_message,
+        a.retry_delay,
+    )
 
 
 def job_info(job: Job) -> JobInfo:
@@ -87,7 +125,9 @@ def job_info(job: Job) -> JobInfo:
         error_message=job.error_message,
         worker=job.worker,
         created_at=job.created_at,
+        queued_at=job.queued_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
         result=job.result,
+        retry_of=job.retry_of,
     )

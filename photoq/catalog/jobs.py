@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, update
 
-from photoq.catalog.job_records import Claim, Dispatch, JobInfo, NewJob, job_info
+from photoq.catalog.job_records import (
+    AttemptInfo,
+    Claim,
+    Dispatch,
+    JobInfo,
+    NewJob,
+    attempt_info,
+    job_info,
+)
 from photoq.catalog.models import (
     FINAL_STATES,
     UNFINISHED_STATES,
@@ -90,6 +98,8 @@ class JobRepository:
 
         The row is written before the message is sent, so a worker never sees a message for a
         job it cannot find; a message that then fails to send is re-published by recovery.
+        A ``pending`` spec is stored without being queued: nothing must publish its dispatch
+        until :meth:`JobAdmin.release_pending` does.
         """
         if not specs:
             return []
@@ -104,11 +114,12 @@ class JobRepository:
                 "photo_id": s.photo_id,
                 "session_id": s.session_id,
                 "payload": s.payload,
-                "status": JobStatus.QUEUED.value,
+                "status": (JobStatus.PENDING if s.pending else JobStatus.QUEUED).value,
                 "attempts": 0,
                 "message_id": message_id,
+                "retry_of": s.retry_of,
                 "created_at": now,
-                "queued_at": now,
+                "queued_at": None if s.pending else now,
             }
             for s, message_id in zip(specs, message_ids, strict=True)
         ]
@@ -247,10 +258,10 @@ class JobRepository:
             job = db.get(Job, job_id)
             return None if job is None else job_info(job)
 
-    def attempts(self, job_id: int) -> list[JobAttempt]:
+    def attempts(self, job_id: int) -> list[AttemptInfo]:
         with self.catalog.transaction(read_only=True) as db:
-            stmt = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.number)
-            return list(db.scalars(stmt))
+            stmt = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.id)
+            return [attempt_info(a) for a in db.scalars(stmt)]
 
     def unfinished(self, session_id: int | None = None) -> list[JobInfo]:
         """Jobs that still owe work, oldest first (optionally of one session)."""

@@ -149,6 +149,10 @@ class Job(Base):
         Index("ix_jobs_status", "status"),
         Index("ix_jobs_session_id", "session_id"),
         Index("ix_jobs_photo_id", "photo_id"),
+        # Releasing a session's pending follow-ups runs after each of its jobs finishes.
+        Index("ix_jobs_session_status", "session_id", "status"),
+        Index("ix_jobs_retry_of", "retry_of"),
+        Index("ix_jobs_finished_at", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -246,3 +250,24 @@ class PresetRow(Base):
     unsupported: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     usage_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SystemMetric(Base):
+    """One sample of the host and the queues, taken every minute by ``update_system_metrics``."""
+
+    __tablename__ = "system_metrics"
+    __table_args__ = (Index("ix_system_metrics_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cpu_percent: Mapped[float] = mapped_column(Float)
+    #: The 1-minute load average.
+    load_avg: Mapped[float] = mapped_column(Float)
+    memory_percent: Mapped[float] = mapped_column(Float)
+    memory_used: Mapped[int] = mapped_column(BigInteger)
+    disk_used_percent: Mapped[float] = mapped_column(Float)
+    disk_free: Mapped[int] = mapped_column(BigInteger)
+    #: Queue name → messages waiting in it (empty when the broker could not be asked).
+    queue_depths: Mapped[dict[str, int]] = mapped_column(JSON)
+    #: One dict per GPU (``photoq.host.GpuSample``); null on a host without GPUs.
+    gpus: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

@@ -103,6 +103,17 @@ class PhotoRepository:
             stmt = select(Photo).where(Photo.session_id == session_id).order_by(Photo.path)
             return [_photo_file(p) for p in db.scalars(stmt)]
 
+    def scores(self, photo_ids: list[int]) -> dict[int, tuple[int, float | None]]:
+        """Session id and quality score of each known photo among ``photo_ids``."""
+        out: dict[int, tuple[int, float | None]] = {}
+        with self.catalog.transaction(read_only=True) as db:
+            for start in range(0, len(photo_ids), 500):
+                stmt = select(Photo.id, Photo.session_id, Photo.quality_score).where(
+                    Photo.id.in_(photo_ids[start : start + 500])
+                )
+                out.update({pid: (sid, score) for pid, sid, score in db.execute(stmt)})
+        return out
+
     def get(self, photo_id: int) -> PhotoFile | None:
         with self.catalog.transaction(read_only=True) as db:
             photo = db.get(Photo, photo_id)

@@ -26,7 +26,7 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
 ) -> None:
     """Start a Celery worker with photoq's configuration against the configured broker."""
-    from photoq.queue.routing import parse_queues
+    from photoq.queue.routing import MAINTENANCE_QUEUE, parse_queues
     from photoq.services.runtime import embedded_broker, open_catalog
 
     try:
@@ -36,7 +36,10 @@ def worker(
     settings = get_settings()
     # Mingle and gossip sync revokes and elections between workers; photoq keeps that state in
     # the catalog, and skipping them saves a second at every start.
-    argv = ["worker", "--queues", ",".join(names), "--loglevel", loglevel]
+    # Every worker also takes beat's maintenance tasks, which pausing photo work never stops.
+    # Listed first: among messages of equal priority Redis serves queues in this order, and
+    # aging must not wait behind the stream of top-priority work it exists to break through.
+    argv = ["worker", "--queues", ",".join([MAINTENANCE_QUEUE, *names]), "--loglevel", loglevel]
     argv += ["--without-mingle", "--without-gossip"]
     argv += ["--concurrency", str(concurrency or settings.concurrency)]
     if autoscale:

@@ -15,15 +15,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
+import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from photoq.pipeline.export_errors import OutputExists
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 # Permission bits for a new file before the umask, as open(path, "wb") would give.
 _NEW_FILE_MODE = 0o666
@@ -34,6 +36,27 @@ _NO_HARDLINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno
 def temp_name_for(target: Path) -> Path:
     """The hidden temporary path used while writing ``target``."""
     return target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+
+
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
+
+
+def stale_temp_files(folder: Path, older_than: float) -> list[Path]:
+    """Temporary files of :func:`temp_name_for` in ``folder`` last modified more than
+    ``older_than`` seconds ago: left by a writer that was killed before its rename. A missing or
+    unreadable folder has none."""
+    cutoff = time.time() - older_than
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if _TEMP_NAME.match(entry.name) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                            found.append(Path(entry.path))
+    except OSError:
+        return []
+    return sorted(found)
 
 
 @contextmanager

@@ -9,11 +9,22 @@ from kombu.entity import Exchange, Queue
 
 from photoq.config import Settings, get_settings
 from photoq.queue.embedded import embedded_broker_url
-from photoq.queue.priority import DEFAULT_BROKER_PRIORITY, PRIORITY_STEPS
+from photoq.queue.priority import (
+    DEFAULT_BROKER_PRIORITY,
+    MAX_PRIORITY,
+    PRIORITY_STEPS,
+    to_broker_priority,
+)
 from photoq.queue.recovery import RecoverHeldJobs
-from photoq.queue.routing import ALL_QUEUES, QueueName, task_routes
+from photoq.queue.routing import ALL_QUEUES, MAINTENANCE_QUEUE, QueueName, task_routes
+from photoq.queue.worker_control import ApplyPausedQueues
 
-TASK_MODULES = ["photoq.queue.tasks", "photoq.queue.develop_tasks", "photoq.queue.diagnostics"]
+TASK_MODULES = [
+    "photoq.queue.tasks",
+    "photoq.queue.develop_tasks",
+    "photoq.queue.diagnostics",
+    "photoq.queue.maintenance",
+]
 
 
 def broker_url(settings: Settings) -> str:
@@ -34,6 +45,28 @@ def _queue(name: str) -> Queue:
     return Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
 
 
+TOP = to_broker_priority(MAX_PRIORITY)
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The periodic tasks of ``photoq beat``. Each message expires after one period, so a beat
+    running while no worker does leaves no backlog of stale maintenance behind."""
+    periods = {
+        "photoq.age_waiting_jobs": settings.aging_interval,
+        "photoq.update_system_metrics": settings.metrics_interval,
+        "photoq.cleanup_old_results": settings.cleanup_interval,
+    }
+    return {
+        name.removeprefix("photoq."): {
+            "task": name,
+            "schedule": period,
+            # Top priority: behind a stream of high work, aging must still get its turn.
+            "options": {"queue": MAINTENANCE_QUEUE, "expires": period, "priority": TOP},
+        }
+        for name, period in periods.items()
+    }
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": broker_url(settings),
@@ -50,7 +83,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_serializer": "json",
         "accept_content": ["json"],
         "event_serializer": "json",
-        "task_queues": [_queue(name) for name in ALL_QUEUES],
+        "task_queues": [_queue(name) for name in (*ALL_QUEUES, MAINTENANCE_QUEUE)],
         "task_default_queue": QueueName.MEDIUM.value,
         "task_default_priority": DEFAULT_BROKER_PRIORITY,
         "task_queue_max_priority": max(PRIORITY_STEPS),
@@ -67,6 +100,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "worker_hijack_root_logger": False,
         "enable_utc": True,
+        "beat_schedule": beat_schedule(settings),
     }
 
 
@@ -76,4 +110,5 @@ def create_app(settings: Settings | None = None) -> Celery:
     app = Celery("photoq", include=TASK_MODULES)
     app.conf.update(celery_config(settings))
     app.steps["consumer"].add(RecoverHeldJobs)
+    app.steps["consumer"].add(ApplyPausedQueues)
     return app

@@ -1,7 +1,8 @@
 """Tasks with no photo work, for measuring the queue and checking its behaviour end to end.
 
 ``noop`` does nothing (throughput benchmarks); ``probe`` sleeps, fails transiently for its first
-attempts or fails permanently, as its payload asks (queue behaviour tests, health checks). A probe
+attempts, fails permanently, or fails permanently while ``needs_file`` is missing, as its payload
+asks (queue behaviour tests, health checks). A probe
 can also write its process id to ``pid_file`` while it runs and append a line to ``done_file``
 when it completes, so a test can kill the process running it and count completions.
 """
@@ -36,6 +37,9 @@ def _probe(_catalog: Catalog, claim: Claim) -> dict[str, Any]:
         raise RetryableError(msg)
     if payload.get("permanent_failure"):
         msg = str(payload["permanent_failure"])
+        raise PermanentError(msg)
+    if payload.get("needs_file") and not Path(payload["needs_file"]).exists():
+        msg = f"probe: {payload['needs_file']} is missing"
         raise PermanentError(msg)
     if payload.get("done_file"):
         with Path(payload["done_file"]).open("a") as done:

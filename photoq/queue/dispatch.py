@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kombu.exceptions import OperationalError as KombuOperationalError
-
+from photoq.catalog.job_admin import JobAdmin
 from photoq.catalog.job_records import Dispatch, NewJob
 from photoq.catalog.jobs import JobRepository
-from photoq.errors import ServiceUnavailable
+from photoq.queue.broker import broker_errors
 from photoq.queue.priority import job_priority, to_broker_priority
 from photoq.queue.routing import queue_for, task_name
 
@@ -45,26 +44,24 @@ def new_job(
 
 def publish(app: Celery, dispatches: list[Dispatch]) -> None:
     """Send the messages; the broker is asked once per job, on one connection."""
-    try:
-        with app.producer_or_acquire() as producer:
-            for d in dispatches:
-                app.send_task(
-                    task_name(d.kind),
-                    args=(d.job_id,),
-                    task_id=d.message_id,
-                    queue=d.queue,
-                    priority=to_broker_priority(d.priority),
-                    producer=producer,
-                )
-    except (KombuOperationalError, OSError) as exc:
-        msg = f"cannot reach the broker {app.conf.broker_url}: {exc}"
-        raise ServiceUnavailable(msg) from None
+    if not dispatches:
+        return
+    with broker_errors(app), app.producer_or_acquire() as producer:
+        for d in dispatches:
+            app.send_task(
+                task_name(d.kind),
+                args=(d.job_id,),
+                task_id=d.message_id,
+                queue=d.queue,
+                priority=to_broker_priority(d.priority),
+                producer=producer,
+            )
 
 
 def submit(app: Celery, catalog: Catalog, specs: list[NewJob]) -> list[int]:
-    """Create and publish jobs; returns their ids in the order given."""
+    """Create and publish jobs (``pending`` ones wait unpublished); returns their ids in order."""
     dispatches = JobRepository(catalog).create(specs)
-    publish(app, dispatches)
+    publish(app, [d for d, s in zip(dispatches, specs, strict=True) if not s.pending])
     return [d.job_id for d in dispatches]
 
 
@@ -74,3 +71,10 @@ def republish_unfinished(app: Celery, catalog: Catalog, job_ids: list[int]) -> l
     fresh = [d for d in (jobs.republish(job_id) for job_id in job_ids) if d is not None]
     publish(app, fresh)
     return [d.job_id for d in fresh]
+
+
+def release_followups(app: Celery, catalog: Catalog, session_id: int) -> list[int]:
+    """Queue the session's pending jobs whose earlier jobs have all finished."""
+    ready = JobAdmin(catalog).release_pending(session_id)
+    publish(app, ready)
+    return [d.job_id for d in ready]

@@ -12,9 +12,17 @@ class QueueName(StrEnum):
     GPU = "gpu"
 
 
+#: The queues of photo work: what users pause, resume, purge and see in stats.
 ALL_QUEUES: tuple[str, ...] = tuple(q.value for q in QueueName)
 #: What a worker consumes when not told otherwise; `gpu` only on workers started for it.
 DEFAULT_WORKER_QUEUES: tuple[str, ...] = (QueueName.HIGH, QueueName.MEDIUM, QueueName.LOW)
+#: Beat's periodic tasks: every worker consumes it, and pausing photo work never stops it.
+MAINTENANCE_QUEUE = "maintenance"
+MAINTENANCE_TASKS = (
+    "photoq.age_waiting_jobs",
+    "photoq.cleanup_old_results",
+    "photoq.update_system_metrics",
+)
 
 #: Job kind → queue. The Celery task of kind ``k`` is named ``photoq.k``.
 KIND_QUEUES: dict[str, QueueName] = {
@@ -40,7 +48,9 @@ def queue_for(kind: str) -> QueueName:
 
 def task_routes() -> dict[str, dict[str, str]]:
     """Celery ``task_routes``: every photoq task to its queue."""
-    return {task_name(kind): {"queue": queue.value} for kind, queue in KIND_QUEUES.items()}
+    routes = {task_name(kind): {"queue": queue.value} for kind, queue in KIND_QUEUES.items()}
+    routes.update({name: {"queue": MAINTENANCE_QUEUE} for name in MAINTENANCE_TASKS})
+    return routes
 
 
 def parse_queues(text: str) -> list[str]:

@@ -13,11 +13,13 @@ from typing import Any
 
 from celery import Task
 
+from photoq.catalog.job_admin import JobAdmin
 from photoq.catalog.job_records import Claim
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.store import Catalog
 from photoq.config import get_settings
 from photoq.errors import PermanentError, PhotoqError
+from photoq.queue.dispatch import publish, release_followups
 from photoq.queue.notify import notify_dead
 from photoq.queue.priority import to_broker_priority
 from photoq.queue.retry import backoff_delay, is_transient
@@ -45,24 +47,38 @@ class TrackedTask(Task):  # type: ignore[misc]
         jobs = JobRepository(cat)
         claim = jobs.claim(job_id, message_id, self.request.hostname)
         if claim is None:
-            log.info(
-                "job %s: message %s is stale (cancelled, finished or superseded); dropped",
-                job_id,
-                message_id,
-            )
+            self._drop(cat, job_id, message_id)
             return None
+        result = None
         if claim.attempt > claim.max_retries + 1:
             # Scheduled retries never get here; only redeliveries after the worker process died
             # mid-task do. A file that kills its worker every time must not loop forever.
             self._fail(jobs, claim, message_id, WorkerKilledError(claim.attempt - 1))
-            return None
-        try:
-            result = body(cat, claim)
-        except Exception as exc:
-            self._fail(jobs, claim, message_id, exc)
-            return None
-        jobs.succeed(claim, message_id, result)
+        else:
+            try:
+                result = body(cat, claim)
+            except Exception as exc:
+                self._fail(jobs, claim, message_id, exc)  # raises Retry when it retries
+            else:
+                jobs.succeed(claim, message_id, result)
+        if claim.session_id is not None:
+            # The job is final: a pending follow-up of its session may now be free to run.
+            release_followups(self.app, cat, claim.session_id)
         return result
+
+    def _drop(self, cat: Catalog, job_id: int, message_id: str) -> None:
+        """A message the catalog does not let run: put it back if its queue was paused after
+        this worker prefetched it, else drop it (cancelled, finished or superseded)."""
+        back = JobAdmin(cat).requeue_paused(job_id, message_id)
+        if back is not None:
+            publish(self.app, [back])
+            log.info("job %s: its queue %s is paused; put back to wait", job_id, back.queue)
+            return
+        log.info(
+            "job %s: message %s is stale (cancelled, finished or superseded); dropped",
+            job_id,
+            message_id,
+        )
 
     def _fail(self, jobs: JobRepository, claim: Claim, message_id: str, exc: Exception) -> None:
         settings = get_settings()

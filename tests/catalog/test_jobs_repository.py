@@ -80,9 +80,8 @@ def test_create_and_claim(jobs: JobRepository) -> None:
     assert info.attempts == 1
     assert info.worker == "w1@host"
     (attempt,) = jobs.attempts(d.job_id)
-    assert attempt.id == claim.attempt_id
+    assert attempt.number == claim.attempt
     assert attempt.number == 1
-    assert attempt.message_id == d.message_id
     assert attempt.worker == "w1@host"
     assert attempt.finished_at is None
     assert attempt.outcome is None

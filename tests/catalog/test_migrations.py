@@ -24,6 +24,7 @@ from photoq.catalog.db import (
     upgrade,
 )
 from photoq.catalog.models import Base, UTCDateTime
+from photoq.catalog.store import Catalog
 
 MODEL_TABLES = {
     "sessions",
@@ -34,6 +35,7 @@ MODEL_TABLES = {
     "groups",
     "group_members",
     "presets",
+    "system_metrics",
 }
 ALL_TABLES = MODEL_TABLES | {"alembic_version"}
 
@@ -160,6 +162,40 @@ def test_downgrade_to_base_removes_the_tables(engine: Engine) -> None:
     # And the schema comes back cleanly afterwards.
     upgrade(engine)
     assert _tables(engine) == ALL_TABLES
+
+
+def test_downgrade_to_0002_drops_the_system_metrics_table(engine: Engine) -> None:
+    config = _alembic(engine)
+    upgrade(engine)
+    assert "ix_system_metrics_recorded_at" in {
+        ix["name"] for ix in inspect(engine).get_indexes("system_metrics")
+    }
+    command.downgrade(config, "0002")
+    assert current_revision(engine) == "0002"
+    assert _tables(engine) == ALL_TABLES - {"system_metrics"}
+    upgrade(engine)
+    assert _tables(engine) == ALL_TABLES
+    assert current_revision(engine) == head_revision()
+
+
+def test_opening_a_0002_catalog_upgrades_it_and_keeps_its_rows(db_url: str) -> None:
+    engine = create_catalog_engine(db_url)
+    try:
+        command.upgrade(_alembic(engine), "0002")
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO queue_state (queue, paused, updated_at) VALUES (:q, :p, :t)"),
+                {"q": "low", "p": True, "t": datetime.now(UTC)},
+            )
+        assert "system_metrics" not in _tables(engine)
+    finally:
+        engine.dispose()
+    catalog = Catalog.open(db_url)
+    assert current_revision(catalog.engine) == head_revision()
+    assert _tables(catalog.engine) == ALL_TABLES
+    with catalog.engine.connect() as conn:
+        assert conn.execute(text("SELECT queue FROM queue_state")).scalars().all() == ["low"]
+        assert conn.execute(text("SELECT count(*) FROM system_metrics")).scalar() == 0
 
 
 def test_sqlite_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None:
