@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from photoq.catalog.job_records import Dispatch, JobInfo, NewJob, job_info
-from photoq.catalog.jobs import new_message_id
+from photoq.catalog.jobs import CLAIMABLE, new_message_id
 from photoq.catalog.models import (
     FINAL_STATES,
     UNFINISHED_STATES,
@@ -197,13 +197,14 @@ class JobAdmin:
         return self._requeue(stmt, lambda q, p: (q, p), JobStatus.PENDING)
 
     def requeue_paused(self, job_id: int, message_id: str) -> Dispatch | None:
-        """Put back a job whose message reached a worker after its queue was paused (it was
-        prefetched): a fresh message waits in the paused queue. ``None`` if not paused."""
+        """Put back a job whose message reached a worker after its queue was paused (prefetched,
+        a retry's countdown, a redelivery): a fresh message waits in the paused queue, the job
+        is ``queued`` again. ``None`` if the queue is not paused or the message is stale."""
         paused = select(QueueState.queue).where(QueueState.paused.is_(True))
         stmt = select(Job.id, Job.kind, Job.queue, Job.priority, Job.message_id).where(
             Job.id == job_id,
             Job.message_id == message_id,
-            Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]),
+            Job.status.in_([s.value for s in CLAIMABLE]),
             Job.queue.in_(paused),
         )
         found = self._requeue(stmt, lambda q, p: (q, p), None)

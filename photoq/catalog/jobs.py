@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 
 from photoq.catalog.job_records import (
     AttemptInfo,
@@ -27,6 +27,7 @@ from photoq.catalog.models import (
     Job,
     JobAttempt,
     JobStatus,
+    QueueState,
     UTCDateTime,
     utcnow,
 )
@@ -41,12 +42,15 @@ CLAIMABLE = (JobStatus.QUEUED, JobStatus.RETRYING, JobStatus.RUNNING)
 # The claim/finish statements run twice per task: built once, in Core, they skip the ORM's
 # per-call statement construction and session bookkeeping (most of the tracking cost measured).
 _JOBS, _ATTEMPTS = cast("Table", Job.__table__), cast("Table", JobAttempt.__table__)
+_STATE = cast("Table", QueueState.__table__)
 _CLAIM = (
     update(_JOBS)
     .where(
         _JOBS.c.id == bindparam("j_id"),
         _JOBS.c.message_id == bindparam("m_id"),
         _JOBS.c.status.in_([s.value for s in CLAIMABLE]),
+        # A message prefetched before its queue was paused must not start (see JobAdmin).
+        ~exists().where(_STATE.c.queue == _JOBS.c.queue, _STATE.c.paused.is_(True)),
     )
     .values(
         status=JobStatus.RUNNING.value,
@@ -149,7 +153,8 @@ class JobRepository:
             )
 
     def claim(self, job_id: int, message_id: str, worker: str | None) -> Claim | None:
-        """Take the job for one attempt, or ``None`` if this message must be dropped.
+        """Take the job for one attempt, or ``None`` if this message must be dropped (or, when
+        its queue is paused, put back: :meth:`JobAdmin.requeue_paused`).
 
         A job still ``running`` under the same message id is a redelivery after its worker died:
         the dangling attempt is closed as ``lost`` and a new one begins.

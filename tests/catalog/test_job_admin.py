@@ -149,11 +149,14 @@ def test_requeue_paused_only_for_paused_queues(catalog: Catalog, admin: JobAdmin
     (d,) = jobs.create([job("low")])
     assert admin.requeue_paused(d.job_id, d.message_id) is None
     QueueStateRepository(catalog).set_paused(["low"], True)
+    assert jobs.claim(d.job_id, d.message_id, "w@h") is None  # paused: it must not start
     back = admin.requeue_paused(d.job_id, d.message_id)
     assert back is not None
     assert (back.queue, back.message_id != d.message_id) == ("low", True)
     assert admin.requeue_paused(d.job_id, d.message_id) is None  # the old message is stale now
     assert QueueStateRepository(catalog).paused() == {"low"}
+    QueueStateRepository(catalog).set_paused(["low"], False)
+    assert jobs.claim(d.job_id, back.message_id, "w@h") is not None
 
 
 def test_queue_counts(catalog: Catalog) -> None:

@@ -242,3 +242,20 @@ def test_session_processing_culls_after_every_analysis(
         m.submit_session_processing(4242)
     with pytest.raises(UsageError, match="no photo with id 4242"):
         m.submit_batch_processing([4242])
+
+
+def test_a_retry_that_comes_due_while_paused_waits_for_resume(harness: QueueHarness) -> None:
+    # The worker already holds a retrying job's message (its countdown runs in the worker),
+    # so pausing cannot keep it from arriving: the task itself must put it back.
+    harness.env["PHOTOQ_RETRY_BASE_DELAY"] = "2"
+    harness.start_worker(concurrency=1)
+    [job] = harness.submit([probe(Priority.LOW, queue="low", transient_failures=1)])
+    harness.wait_status(job, "retrying")
+    harness.manager.pause_queue("low")
+    time.sleep(5)  # past the 2–4 s countdown
+    info = harness.jobs.get(job)
+    assert info is not None
+    assert (info.status, info.attempts) == ("queued", 1)
+    harness.manager.resume_queue("low")
+    [done] = harness.wait_final([job], timeout=30)
+    assert (done.status, done.attempts) == ("succeeded", 2)
