@@ -81,3 +81,17 @@ def test_unknown_queue_is_one_line_exit_2(short_tmp: Path) -> None:
         "photoq: error: unknown queue hihg; choose from high, medium, low, gpu"
     )
     assert not (short_tmp / "h").exists()
+
+
+@pytest.mark.parametrize("value", ["1,3", "x", "4,2,1", "0"])
+def test_bad_autoscale_is_one_line_exit_2(short_tmp: Path, value: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "photoq", "worker", "--autoscale", value],
+        env=_env(short_tmp / "h"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"photoq: error: --autoscale {value}: give MAX,MIN")
+    assert "Traceback" not in done.stderr
