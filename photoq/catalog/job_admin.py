@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from photoq.catalog.job_records import Dispatch, JobInfo, NewJob, job_info
@@ -109,7 +109,7 @@ class JobAdmin:
         where = and_(Job.status == JobStatus.DEAD, _not_retried())
         stmt = select(Job).where(where).order_by(Job.finished_at.desc(), Job.id.desc())
         with self.catalog.transaction(read_only=True) as db:
-            total = len(db.scalars(select(Job.id).where(where)).all())
+            total = db.scalar(select(func.count()).select_from(Job).where(where)) or 0
             return [job_info(j) for j in db.scalars(stmt.limit(limit).offset(offset))], total
 
     def retried_as(self, job_id: int) -> int | None:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from photoq.catalog.models import Job, JobAttempt
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with datetimes as ISO 8601 strings and tuples as lists, recursively: what
+    every record's ``to_dict()`` returns, so ``json.dumps`` takes it as it is."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,8 @@ class JobInfo:
     retry_of: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data: dict[str, Any] = jsonable(asdict(self))
+        return data
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,8 @@ class AttemptInfo:
     retry_delay: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data: dict[str, Any] = jsonable(asdict(self))
+        return data
 
 
 def attempt_info(a: JobAttempt) -> AttemptInfo:

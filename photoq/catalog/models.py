@@ -151,7 +151,8 @@ class Job(Base):
         Index("ix_jobs_photo_id", "photo_id"),
         # Releasing a session's pending follow-ups runs after each of its jobs finishes.
         Index("ix_jobs_session_status", "session_id", "status"),
-        Index("ix_jobs_retry_of", "retry_of"),
+        # A dead job is retried at most once, even by two requests at the same moment.
+        Index("ix_jobs_retry_of", "retry_of", unique=True),
         Index("ix_jobs_finished_at", "finished_at"),
     )
 

@@ -27,7 +27,7 @@ def broker_errors(app: Celery) -> Iterator[None]:
         yield
     except (KombuOperationalError, RedisError, OSError) as exc:
         msg = (
-            f"cannot reach the broker {app.conf.broker_url}: {exc}; "
+            f"cannot reach the broker {app.conf.broker_url}: {str(exc).rstrip('.')}; "
             "check that Redis/Valkey runs and PHOTOQ_BROKER_URL points at it"
         )
         raise ServiceUnavailable(msg) from None

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
+
 from photoq.catalog.job_admin import JobAdmin
 from photoq.catalog.job_stats import queue_counts
 from photoq.catalog.jobs import JobRepository
@@ -160,6 +162,9 @@ class JobQueueManager:
         if status is not None and status not in set(JobStatus):
             msg = f"unknown status {status}; choose from {', '.join(JobStatus)}"
             raise UsageError(msg)
+        if session_id is not None and session_id not in PhotoRepository(self.catalog).session_ids():
+            msg = f"no session with id {session_id}"
+            raise UsageError(msg)
         return self.admin.list_jobs(
             status=status, session_id=session_id, limit=limit, offset=offset
         )
@@ -226,7 +231,8 @@ class JobQueueManager:
         status = JobStatus.CANCELLED if found.changed else found.previous
         return CancelResult(job_id, found.previous, status, stopped)
 
-    def _queues(self, queue: str | None) -> list[str]:
+    def resolve_queues(self, queue: str | None) -> list[str]:
+        """The queues ``queue`` names (a comma-separated list; all when ``None``)."""
         if queue is None:
             return list(ALL_QUEUES)
         try:
@@ -237,11 +243,11 @@ class JobQueueManager:
     def pause_queue(self, queue: str | None = None) -> list[str]:
         """Stop handing out work from one queue (or all). Running jobs finish; the pause is
         stored, so workers started later honour it. Returns the queues paused."""
-        return self._set_paused(self._queues(queue), paused=True)
+        return self._set_paused(self.resolve_queues(queue), paused=True)
 
     def resume_queue(self, queue: str | None = None) -> list[str]:
         """Undo :meth:`pause_queue`; returns the queues resumed."""
-        return self._set_paused(self._queues(queue), paused=False)
+        return self._set_paused(self.resolve_queues(queue), paused=False)
 
     def _set_paused(self, names: list[str], *, paused: bool) -> list[str]:
         QueueStateRepository(self.catalog).set_paused(names, paused)
@@ -254,7 +260,7 @@ class JobQueueManager:
     def purge_queue(self, queue: str | None = None) -> PurgeResult:
         """Remove the waiting work of one queue (or all) from the broker and mark those jobs
         cancelled in the catalog. Running jobs and other queues are untouched."""
-        names = self._queues(queue)
+        names = self.resolve_queues(queue)
         cancelled = self.admin.cancel_waiting(names)
         app = self._broker()
         removed = purge_broker(app, names)
@@ -273,7 +279,11 @@ class JobQueueManager:
             msg = f"job {job_id} was already retried as job {again}"
             raise UsageError(msg)
         spec = self.admin.retry_spec(info, self.admin.payload(job_id))
-        return submit(self._broker(), self.catalog, [spec])[0]
+        try:
+            return submit(self._broker(), self.catalog, [spec])[0]
+        except IntegrityError:  # another retry of the same job won the race (unique retry_of)
+            msg = f"job {job_id} was already retried as job {self.admin.retried_as(job_id)}"
+            raise UsageError(msg) from None
 
 
 def get_job_queue_manager(settings: Settings | None = None) -> JobQueueManager:

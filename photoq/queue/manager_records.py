@@ -4,22 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from photoq.catalog.job_records import jsonable
 
 if TYPE_CHECKING:
     from photoq.catalog.job_records import AttemptInfo, JobInfo
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with datetimes as ISO strings and tuples as lists, recursively."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 class _Record:

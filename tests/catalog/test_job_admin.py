@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from photoq.catalog.job_admin import JobAdmin
 from photoq.catalog.job_records import NewJob
@@ -95,6 +96,8 @@ def test_failed_view_pages_and_hides_retried_jobs(catalog: Catalog, admin: JobAd
     assert admin.retried_as(dead[0]) == retry.job_id
     page, total = admin.failed(limit=10, offset=0)
     assert (total, [j.id for j in page]) == (2, [dead[2], dead[1]])
+    with pytest.raises(IntegrityError):  # two retries racing: only one can exist
+        jobs.create([admin.retry_spec(info, None)])
 
 
 def test_aging_moves_old_jobs_up_one_tier(catalog: Catalog, admin: JobAdmin) -> None:

@@ -35,7 +35,7 @@ def upgrade() -> None:
         "ix_system_metrics_recorded_at", "system_metrics", ["recorded_at"], unique=False
     )
     op.create_index("ix_jobs_session_status", "jobs", ["session_id", "status"], unique=False)
-    op.create_index("ix_jobs_retry_of", "jobs", ["retry_of"], unique=False)
+    op.create_index("ix_jobs_retry_of", "jobs", ["retry_of"], unique=True)
     op.create_index("ix_jobs_finished_at", "jobs", ["finished_at"], unique=False)
 
 
