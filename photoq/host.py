@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 log = logging.getLogger(__name__)
+CPU_WINDOW_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class GpuSample:
 
 @dataclass(frozen=True)
 class HostSample:
-    """The host at one moment. ``cpu_percent`` is the CPU use since the previous sample taken
-    by this process: the first sample of a process always reads 0.0 (psutil's rule)."""
+    """The host at one moment. ``cpu_percent`` is measured over :data:`CPU_WINDOW_S`: the
+    metrics task runs in whichever pool process is free, so "since this process's previous
+    sample" (psutil's non-blocking mode, 0.0 on a first call) would mean nothing."""
 
     cpu_percent: float
     load_avg_1m: float
@@ -67,7 +69,7 @@ def sample_host(home: Path) -> HostSample:
     # Space reserved for root is neither used nor free to photoq, so "used" is of used + free.
     room = disk.used + disk.free
     return HostSample(
-        cpu_percent=float(psutil.cpu_percent(interval=None)),
+        cpu_percent=float(psutil.cpu_percent(interval=CPU_WINDOW_S)),
         load_avg_1m=os.getloadavg()[0],
         memory_percent=float(memory.percent),
         memory_used_bytes=int(memory.used),
