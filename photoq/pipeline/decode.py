@@ -41,6 +41,8 @@ from photoq.pipeline.orientation import apply_orientation, displayed_size, valid
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from photoq.pipeline.white_balance import WhiteBalance
+
 __all__ = ["DecodedImage", "decode_for_analysis"]
 
 # AVIF goes to Pillow's own AVIF plugin: the pillow-heif wheel is built without an AV1 decoder.
@@ -63,14 +65,29 @@ def decode_for_analysis(
 
 
 def decode_for_develop(
-    path: Path, *, long_edge: int, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: Path,
+    *,
+    long_edge: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    white_balance: WhiteBalance | None = None,
 ) -> DecodedImage:
     """Like :func:`decode_for_analysis`, for rendering an export: RAW files are demosaiced
-    with the camera's white balance instead of standing in for themselves with their preview."""
-    return _decode(path, long_edge=long_edge, max_pixels=max_pixels, develop=True)
+    (with the camera's white balance, or ``white_balance`` when the camera's colour matrix
+    allows it: see ``DecodedImage.white_balanced``) instead of standing in for themselves with
+    their preview. Other formats ignore ``white_balance``: theirs is baked in."""
+    return _decode(
+        path, long_edge=long_edge, max_pixels=max_pixels, develop=True, white_balance=white_balance
+    )
 
 
-def _decode(path: Path, *, long_edge: int, max_pixels: int, develop: bool) -> DecodedImage:
+def _decode(
+    path: Path,
+    *,
+    long_edge: int,
+    max_pixels: int,
+    develop: bool,
+    white_balance: WhiteBalance | None = None,
+) -> DecodedImage:
     size = path.stat().st_size
     if size == 0:
         msg = "not an image: the file is empty (0 bytes)"
@@ -84,8 +101,15 @@ def _decode(path: Path, *, long_edge: int, max_pixels: int, develop: bool) -> De
         from photoq.pipeline.raw import decode_raw, develop_raw  # LibRaw only when needed
 
         raw_fmt = path.suffix.lower().lstrip(".") if fmt == "tiff" else fmt
-        decode = develop_raw if develop else decode_raw
-        return decode(path, raw_fmt, long_edge=long_edge, max_pixels=max_pixels)
+        if develop:
+            return develop_raw(
+                path,
+                raw_fmt,
+                long_edge=long_edge,
+                max_pixels=max_pixels,
+                white_balance=white_balance,
+            )
+        return decode_raw(path, raw_fmt, long_edge=long_edge, max_pixels=max_pixels)
     if fmt in _HEIF_FORMATS:
         from photoq.pipeline.heif import decode_heif
 

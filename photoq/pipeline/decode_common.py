@@ -27,6 +27,8 @@ class DecodedImage:
     width: int
     height: int
     source: str  # how it was decoded: "jpeg-draft", "pillow", "heif", "raw-preview" …
+    #: True when a RAW was demosaiced at the absolute white balance asked for.
+    white_balanced: bool = False
 
 
 def check_pixels(width: int, height: int, max_pixels: int) -> None:

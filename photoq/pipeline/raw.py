@@ -23,10 +23,13 @@ from photoq.pipeline.orientation import (
     displayed_size,
     libraw_flip_to_orientation,
 )
+from photoq.pipeline.white_balance import raw_multipliers
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from photoq.pipeline.white_balance import WhiteBalance
 
 
 def decode_raw(path: Path, fmt: str, *, long_edge: int, max_pixels: int) -> DecodedImage:
@@ -90,19 +93,36 @@ def _libraw_error(exc: Exception, fmt: str) -> PermanentError:
     return CorruptImage(f"{label} could not be decoded (LibRaw {name}: {detail})")
 
 
-def develop_raw(path: Path, fmt: str, *, long_edge: int, max_pixels: int) -> DecodedImage:
-    """Demosaic the RAW for developing: the camera's white balance, oriented, at full size —
-    or at half size when that still covers ``long_edge`` (four times less work)."""
+def develop_raw(
+    path: Path,
+    fmt: str,
+    *,
+    long_edge: int,
+    max_pixels: int,
+    white_balance: WhiteBalance | None = None,
+) -> DecodedImage:
+    """Demosaic the RAW for developing, oriented, at full size — or at half size when that
+    still covers ``long_edge`` (four times less work). The white balance is the camera's, or
+    ``white_balance`` (see :mod:`~photoq.pipeline.white_balance`) when the camera's colour
+    matrix can give it; ``white_balanced`` says which."""
     with _libraw_errors(fmt), rawpy.imread(str(path)) as raw:
         sizes = raw.sizes
         check_pixels(int(sizes.width), int(sizes.height), max_pixels)
         orientation = libraw_flip_to_orientation(int(sizes.flip))
         width, height = displayed_size(int(sizes.width), int(sizes.height), orientation)
         half = max(width, height) // 2 >= long_edge
-        rgb = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8)
+        multipliers = None
+        if white_balance is not None:
+            multipliers = raw_multipliers(
+                white_balance, raw.rgb_xyz_matrix, raw.camera_whitebalance
+            )
+        if multipliers is None:
+            rgb = raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8)
+        else:
+            rgb = raw.postprocess(half_size=half, user_wb=multipliers, output_bps=8)
     image = shrink(Image.fromarray(np.ascontiguousarray(rgb)), long_edge)
     source = "raw-demosaic-half" if half else "raw-demosaic-full"
-    return DecodedImage(as_array(image), fmt, width, height, source)
+    return DecodedImage(as_array(image), fmt, width, height, source, multipliers is not None)
 
 
 @contextmanager

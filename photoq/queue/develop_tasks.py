@@ -7,6 +7,7 @@ sidecar. ``export_photo`` does the heavy part: decode at the export size, render
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from photoq.pipeline.filename_template import TemplateFields
 from photoq.pipeline.original_exif import original_exif_bytes
 from photoq.pipeline.preset_crs import crs_from_settings
 from photoq.pipeline.sidecar import write_sidecar
+from photoq.pipeline.white_balance import absolute_white_balance
 from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 
@@ -91,11 +93,20 @@ def _export_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
     # Only a transient failure leads to a retry (an existing file is a permanent one), so a
     # file a retry finds at its target is the one this job's earlier attempt wrote.
     overwrite = bool(p.get("overwrite")) or claim.attempt > 1
-    decoded = decode_for_develop(Path(facts.path), long_edge=long_edge or FULL_SIZE)
-    pixels: np.ndarray[Any, Any] = decoded.pixels
+    preset = None
+    blend = (facts.applied_blend or 100.0) / 100
     if facts.applied_preset:
         preset, _ = PresetRepository(catalog).get(facts.applied_preset, facts.applied_version)
-        pixels = render(pixels, preset.settings, (facts.applied_blend or 100.0) / 100)
+    wb = absolute_white_balance(preset.settings, blend) if preset else None
+    decoded = decode_for_develop(
+        Path(facts.path), long_edge=long_edge or FULL_SIZE, white_balance=wb
+    )
+    pixels: np.ndarray[Any, Any] = decoded.pixels
+    if preset is not None:
+        settings = preset.settings
+        if decoded.white_balanced:  # a RAW demosaiced at the preset's own white balance
+            settings = replace(settings, temperature=None, tint=None)
+        pixels = render(pixels, settings, blend)
     target = export_image(
         pixels,
         Path(p["out"]),
