@@ -316,6 +316,20 @@ class JobRepository:
             values = {str(r[key]) for r in db.scalars(stmt) if r and key in r}
         return sorted(values)
 
+    def succeeded_payload_values(
+        self, session_id: int, kind: str, key: str
+    ) -> set[tuple[int, str]]:
+        """(photo id, ``payload[key]``) of the session's succeeded jobs of ``kind``."""
+        stmt = select(Job.photo_id, Job.payload).where(
+            Job.session_id == session_id, Job.kind == kind, Job.status == JobStatus.SUCCEEDED
+        )
+        with self.catalog.transaction(read_only=True) as db:
+            return {
+                (pid, str(payload[key]))
+                for pid, payload in db.execute(stmt)
+                if pid is not None and payload and key in payload
+            }
+
     def status_counts(self, job_ids: list[int]) -> dict[str, int]:
         """How many of ``job_ids`` are in each state."""
         counts: dict[str, int] = {}

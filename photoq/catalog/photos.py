@@ -119,6 +119,16 @@ class PhotoRepository:
             photo = db.get(Photo, photo_id)
             return None if photo is None else _photo_file(photo)
 
+    def applied_presets(
+        self, session_id: int
+    ) -> dict[int, tuple[str | None, int | None, float | None]]:
+        """Each photo's applied preset as (name, version, blend)."""
+        stmt = select(
+            Photo.id, Photo.applied_preset, Photo.applied_version, Photo.applied_blend
+        ).where(Photo.session_id == session_id)
+        with self.catalog.transaction(read_only=True) as db:
+            return {pid: (name, version, blend) for pid, name, version, blend in db.execute(stmt)}
+
     def develop_facts(self, photo_id: int) -> DevelopFacts | None:
         with self.catalog.transaction(read_only=True) as db:
             p = db.get(Photo, photo_id)

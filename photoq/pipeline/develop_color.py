@@ -7,10 +7,11 @@ Reference behaviour:
   light (tint: green by ``2**∓0.5``, + = magenta), normalised so a grey keeps its luminance. The
   gains are folded into the tone lookup table (:func:`white_balance_gains`).
   An **absolute** ``Temperature`` in kelvin cannot be honoured on a file whose white balance is
-  already baked in (a RAW file is instead demosaiced at it: :mod:`photoq.pipeline.white_balance`,
-  and the export task then leaves it out here); photoq assumes the file was balanced for daylight (:data:`REFERENCE_KELVIN`)
-  and shifts by the difference in mireds (100 incremental units = 100 mired; 6500 K ≈ +28,
-  3200 K ≈ −131, clamped to ±150). A value below 2000 cannot be a colour temperature: it is
+  already baked in (a RAW file is instead demosaiced at it, see
+  :mod:`photoq.pipeline.white_balance`, and the export task leaves it out here); photoq assumes
+  the file was balanced for daylight (:data:`REFERENCE_KELVIN`) and shifts by the difference
+  in mireds (100 incremental units = 100 mired; 6500 K ≈ +28, 3200 K ≈ −131, clamped to ±150).
+  A value below 2000 cannot be a colour temperature: it is
   read as an offset in kelvin from the reference (hand-written presets use ``+400`` that way).
   An absolute ``Tint`` is applied as an incremental one.
 * **Saturation**: ``out = luma + (1 + s/100)·(rgb − luma)``; −100 gives a grey of the same luma.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from photoq.catalog.culling import CullingRepository
-from photoq.catalog.models import JobStatus
+from photoq.catalog.jobs import JobRepository
 from photoq.catalog.photos import PhotoRepository
 from photoq.catalog.presets import PresetRepository
 from photoq.errors import UsageError
@@ -30,6 +31,20 @@ class PresetChoice:
 
     name: str
     version: int | None = None
+
+
+def _export_key(options: ExportOptions, preset: object) -> str:
+    """What makes two exports of a photo the same export."""
+    parts = {
+        "out": str(options.out.resolve()),
+        "format": options.format,
+        "long_edge": options.long_edge,
+        "quality": options.quality,
+        "template": options.template,
+        "strip_gps": options.strip_gps,
+        "preset": preset,
+    }
+    return json.dumps(parts, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -93,14 +108,15 @@ def apply_presets(
 def export_picks(
     rt: Runtime, session_id: int, options: ExportOptions, progress: Progress | None
 ) -> list[int]:
-    """One ``export_photo`` job per pick not exported already; returns the job ids."""
-    done = {
-        o.photo_id
-        for o in PhotoRepository(rt.catalog).outcomes(session_id, EXPORT_KIND)
-        if o.status == JobStatus.SUCCEEDED
-    }
+    """One ``export_photo`` job per pick not yet exported this way (same folder, format, size,
+    quality, template, GPS choice and applied preset); returns the job ids. A pick exported
+    before with other settings is exported again — into an existing file only with
+    ``overwrite``, else that job fails saying so."""
     picks = CullingRepository(rt.catalog).pick_ids(session_id)
-    todo = picks if options.overwrite else [pid for pid in picks if pid not in done]
+    applied = PhotoRepository(rt.catalog).applied_presets(session_id)
+    keys = {pid: _export_key(options, applied.get(pid)) for pid in picks}
+    done = JobRepository(rt.catalog).succeeded_payload_values(session_id, EXPORT_KIND, "key")
+    todo = picks if options.overwrite else [pid for pid in picks if (pid, keys[pid]) not in done]
     options.out.mkdir(parents=True, exist_ok=True)
     specs = [
         new_job(
@@ -118,6 +134,7 @@ def export_picks(
                 "strip_gps": options.strip_gps,
                 "overwrite": options.overwrite,
                 "seq": picks.index(pid) + 1,
+                "key": keys[pid],
             },
         )
         for pid in todo

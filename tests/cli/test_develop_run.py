@@ -82,9 +82,27 @@ def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_t
     pick = Path(summary["picks"][0])
     assert "crs:" in (shoot / f"{pick.stem}.xmp").read_text()  # the applied preset
 
-    again = photoq(home, "run", str(shoot), "--json", "--preset", "auto", "--export", str(out))
+    # The same export again: nothing to do, nothing touched.
+    same = ["--export", str(out), "--long-edge", "640", "--template", "{seq:02d}_{stem}"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = photoq(home, "run", str(shoot), "--json", "--preset", "auto", *same, "--strip-gps")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["failed"] == []  # nothing overwritten, nothing failed
+    assert json.loads(again.stdout)["failed"] == []
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+
+    # Another preset into the same files: refused file by file unless --overwrite.
+    other = photoq(home, "run", str(shoot), "--json", "--preset", "black_and_white", *same)
+    failed = json.loads(other.stdout)["failed"]
+    assert sorted(Path(f["path"]).stem for f in failed) == sorted(picks)
+    assert all(f["stage"] == "export_photo" and "--overwrite" in f["error"] for f in failed)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+    forced = photoq(
+        home, "run", str(shoot), "--json", "--preset", "black_and_white", *same, "--overwrite"
+    )
+    assert json.loads(forced.stdout)["failed"] == [], forced.stdout
+    with Image.open(out / exported[0]) as im:
+        r, g, b = im.convert("RGB").resize((8, 8)).split()
+        assert r.tobytes() == g.tobytes() == b.tobytes()  # now grey
 
 
 def test_unknown_preset_and_bad_export_options_are_usage_errors(shoot: Path, short_tmp: Path):
