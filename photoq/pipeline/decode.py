@@ -33,6 +33,7 @@ from photoq.pipeline.decode_common import (
     target_size,
     to_rgb,
 )
+from photoq.pipeline.decode_jpeg import decode_jpeg_full
 from photoq.pipeline.decode_mpf import select_mpf_preview
 from photoq.pipeline.exif_read import read_container
 from photoq.pipeline.formats import RAW_EXTENSIONS, SNIFF_BYTES, describe_unknown, sniff_format
@@ -116,7 +117,9 @@ def _decode(
         return decode_heif(path, fmt, long_edge=long_edge, max_pixels=max_pixels)
     if fmt in _PILLOW_FORMATS:
         _check_header_size(path, fmt, max_pixels)
-        return _decode_pillow(path, fmt, size, long_edge=long_edge, max_pixels=max_pixels)
+        return _decode_pillow(
+            path, fmt, size, long_edge=long_edge, max_pixels=max_pixels, develop=develop
+        )
     msg = (
         f"{fmt.upper()} images are not supported (only JPEG, HEIC/HEIF/AVIF, TIFF, PNG, WebP, RAW)"
     )
@@ -124,7 +127,7 @@ def _decode(
 
 
 def _decode_pillow(
-    path: Path, fmt: str, file_size: int, *, long_edge: int, max_pixels: int
+    path: Path, fmt: str, file_size: int, *, long_edge: int, max_pixels: int, develop: bool
 ) -> DecodedImage:
     try:
         with warnings.catch_warnings():
@@ -146,6 +149,11 @@ def _decode_pillow(
                     source = "jpeg-draft" if image.size[0] < width else "jpeg"
                 elif is_jpeg:
                     source = "jpeg"
+                    if develop and image.mode == "RGB":
+                        full = decode_jpeg_full(path, orientation)
+                        if full is not None:
+                            w, h = displayed_size(width, height, orientation)
+                            return DecodedImage(full, fmt, w, h, "jpeg-opencv")
                 image.load()
                 out: Image.Image = image
                 if out.mode in _SHRINK_FIRST:

@@ -9,9 +9,10 @@ name to its class; :data:`ALIASES` adds the spellings users type (``jpg``, ``tif
 
 Encoder choices, and why:
 
-- JPEG: 4:2:0 chroma subsampling below quality 90 and 4:4:4 from 90 up (what Lightroom does:
-  high-quality exports keep colour edges), baseline with standard Huffman tables: progressive
-  and optimised files are a few per cent smaller but take several times longer to encode.
+- JPEG: libjpeg-turbo through OpenCV (no copy into Pillow); 4:2:0 chroma subsampling below
+  quality 90 and 4:4:4 from 90 up (what Lightroom does: high-quality exports keep colour edges),
+  baseline with standard Huffman tables: progressive and optimised files are a few per cent
+  smaller but take several times longer to encode.
 - WebP: lossy at ``quality``, ``method=4`` (libwebp's default speed/size balance); 100 is lossless.
 - PNG: lossless; ``compress_level`` 6 (zlib's default) — higher levels cost much more time for
   a few per cent.
@@ -23,10 +24,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
+import cv2
 from PIL import Image
 
 from photoq.pipeline.export_errors import UnknownExportFormat
 from photoq.pipeline.export_metadata import exif_payload
+from photoq.pipeline.jpeg_segments import with_metadata
 from photoq.pipeline.tiff_writer import write_tiff
 
 if TYPE_CHECKING:
@@ -91,23 +94,43 @@ class _PillowExporter(Exporter):
         return {}
 
 
-class JpegExporter(_PillowExporter):
+class JpegExporter(Exporter):
+    """libjpeg-turbo through OpenCV, straight from the array (Pillow would first copy the
+    pixels into its own 4-byte layout: ~60 ms of a 24 MP export), then EXIF and ICC added as
+    segments (:mod:`~photoq.pipeline.jpeg_segments`)."""
+
     name = "jpeg"
     extension = "jpg"
     uses_quality = True
-    pil_format = "JPEG"
 
-    def options(self, quality: int) -> dict[str, object]:
-        subsampling = 0 if quality >= JPEG_FULL_CHROMA_QUALITY else 2  # 4:4:4 / 4:2:0
-        return {
-            "quality": quality,
-            "subsampling": subsampling,
+    def encode(
+        self,
+        rgb: NDArray[np.uint8] | NDArray[np.uint16],
+        fh: BinaryIO,
+        *,
+        quality: int,
+        icc: bytes | None,
+        exif: Image.Exif | None,
+    ) -> None:
+        sampling = (
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444
+            if quality >= JPEG_FULL_CHROMA_QUALITY
+            else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420
+        )
+        params = [
+            cv2.IMWRITE_JPEG_QUALITY, quality,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling,
             # Baseline with standard tables: progressive coding costs ~5× the encode time of
             # a 24 MP image in libjpeg here (1.0 s vs 0.2 s) and optimised tables ~2×, for a
             # few per cent of file size.
-            "optimize": False,
-            "progressive": False,
-        }
+            cv2.IMWRITE_JPEG_OPTIMIZE, 0,
+            cv2.IMWRITE_JPEG_PROGRESSIVE, 0,
+        ]  # fmt: skip
+        ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+        if not ok:
+            msg = "the JPEG encoder failed"
+            raise ValueError(msg)
+        fh.write(with_metadata(encoded.tobytes(), exif=exif_payload(exif), icc=icc))
 
 
 class WebpExporter(_PillowExporter):
