@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from photoq.catalog.queue_state import QueueStateRepository
 from photoq.catalog.store import Catalog
 from photoq.queue.embedded import EmbeddedBroker
 from photoq.queue.local_workers import LocalWorkers
@@ -35,17 +36,24 @@ class Runtime:
 
     def ensure_workers(self) -> None:
         """Start the local worker processes if this command has any; otherwise check, once,
-        that some worker listens, and say so if none does (the work would only wait)."""
+        that some worker listens. Either way say, once, when the work would only wait: no
+        worker, or paused queues."""
         if self.local_workers is not None:
             if not self.local_workers.processes:
                 self.local_workers.start(env=dict(os.environ))
-            return
+        elif not self._checked and not self.app.control.ping(timeout=1.0):
+            self.notice(
+                "no worker answered on the broker; the work waits until one starts "
+                "(photoq worker), or press Ctrl-C and resume later"
+            )
         if not self._checked:
             self._checked = True
-            if not self.app.control.ping(timeout=1.0):
+            paused = sorted(QueueStateRepository(self.catalog).paused())
+            if paused:
+                names = ",".join(paused)
                 self.notice(
-                    "no worker answered on the broker; the work waits until one starts "
-                    "(photoq worker), or press Ctrl-C and resume later"
+                    f"queue {names} is paused: its jobs wait until `photoq queue resume "
+                    f"{names}` (or press Ctrl-C and resume later)"
                 )
 
 

@@ -230,3 +230,35 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_resumes(tmp_path: Path, short_tmp
     done = photoq(home, "run", str(folder), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["succeeded"] == 30
+
+
+def test_run_on_a_paused_queue_says_so_and_finishes_after_resume(
+    shoot: Path, short_tmp: Path
+) -> None:
+    home = short_tmp / "home"
+    assert photoq(home, "queue", "pause", "medium").returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
+    env["PHOTOQ_HOME"] = str(home)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "photoq", "run", str(shoot), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert run.stderr is not None
+        line = run.stderr.readline()  # the first thing it says, before any progress
+        assert "queue medium is paused" in line
+        assert "photoq queue resume medium" in line
+        time.sleep(2)
+        assert run.poll() is None  # waiting, not failing
+        assert photoq(home, "queue", "resume", "medium").returncode == 0
+        out, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, out
+    summary = json.loads(out)
+    assert summary["succeeded"] == len(GOOD)
+    assert summary["unfinished"] == 0
