@@ -108,10 +108,12 @@ def apply_local(img: Image, s: DevelopSettings, guide_scale: int = GUIDE_SCALE) 
 
 
 def sharpen(img: Image, sharpness: float) -> Image:
-    """Unsharp mask over a 3×3 box (≈ radius 1 px), amount ``sharpness / 80``."""
+    """Unsharp mask over a 3×3 box (≈ radius 1 px), amount ``sharpness / 80``:
+    ``(1 + a)·I − a·box(I)``, as one 3×3 convolution (one pass instead of blur + blend)."""
     amount = sharpness * SHARPEN_PER_UNIT
-    blurred = cv2.blur(img, (3, 3))  # half the cost of a 3×3 Gaussian here, same radius
-    return cv2.addWeighted(img, 1 + amount, blurred, -amount, 0.0)
+    kernel = np.full((3, 3), -amount / 9, dtype=np.float32)
+    kernel[1, 1] += 1 + amount
+    return cv2.filter2D(img, -1, kernel)
 
 
 def _dehaze(guide: Map, amount: float) -> tuple[Map, Map]:
