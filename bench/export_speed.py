@@ -7,11 +7,12 @@ texture, EXIF kept) under bench/out/export_speed/ (never committed), then times 
 the same run and interleaved so machine load hits every row alike (medians):
 
 * **floor** — Pillow decode + JPEG q90 encode of the same file, nothing in between;
-* **photoq** — Pillow decode → ``render`` with a preset that has EVERY control active
-  (including a 1° straighten) → JPEG q90 encode;
+* **photoq** — photoq's develop decode → ``render`` with a preset that has EVERY control
+  active (including a 1° straighten) → photoq's JPEG q90 encoder (4:4:4, as exports at q ≥ 90
+  are), into memory;
 * **photoq, no angle** — the same preset without the rotation (a plain crop);
-* **photoq real path** — what the export task runs: ``decode_for_develop`` (or
-  ``decode_for_analysis`` where that is all there is) at full size → ``render`` →
+* **photoq real path** — what the export task runs: ``decode_for_develop`` at full size →
+  ``render`` →
   ``export_image`` as JPEG q90 at full size (sRGB profile and EXIF written, atomic rename);
 * **render only** — ``render`` alone on the decoded pixels;
 * **libvips** — pyvips decode → resize to photoq's output size → JPEG q90 encode, for scale.
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from photoq.pipeline import decode as photoq_decode  # noqa: E402
 from photoq.pipeline.develop import render  # noqa: E402
 from photoq.pipeline.export import export_image  # noqa: E402
+from photoq.pipeline.exporters import get_exporter  # noqa: E402
 from photoq.pipeline.filename_template import TemplateFields  # noqa: E402
 from photoq.pipeline.original_exif import original_exif_bytes  # noqa: E402
 from photoq.pipeline.preset_model import DevelopSettings  # noqa: E402
@@ -70,12 +72,6 @@ def make_photos(count: int) -> list[Path]:
     return camera_like.make_photos(OUT, count, seed=11)
 
 
-def encode(pixels: np.ndarray) -> int:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
-    return buf.tell()
-
-
 def floor(path: Path) -> None:
     with Image.open(path) as im:
         im.load()
@@ -83,14 +79,14 @@ def floor(path: Path) -> None:
 
 
 def photoq(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
-    with Image.open(path) as im:
-        pixels = np.asarray(im.convert("RGB"))
-    encode(render(pixels, settings))
+    pixels = photoq_decode.decode_for_develop(path, long_edge=1 << 30).pixels
+    get_exporter("jpeg").encode(
+        render(pixels, settings), io.BytesIO(), quality=90, icc=None, exif=None
+    )
 
 
 def photoq_real(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
-    decode = getattr(photoq_decode, "decode_for_develop", photoq_decode.decode_for_analysis)
-    pixels = decode(path, long_edge=1 << 30).pixels
+    pixels = photoq_decode.decode_for_develop(path, long_edge=1 << 30).pixels
     export_image(
         render(pixels, settings),
         OUT / "exported",
