@@ -9,7 +9,7 @@ halfway: one of the two statements wins whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, func, select, update
@@ -23,6 +23,7 @@ from photoq.catalog.models import (
     Job,
     JobAttempt,
     JobStatus,
+    Photo,
     QueueState,
     utcnow,
 )
@@ -107,10 +108,16 @@ class JobAdmin:
     def failed(self, limit: int, offset: int) -> tuple[list[JobInfo], int]:
         """Dead jobs not yet retried, newest first, and how many there are in all."""
         where = and_(Job.status == JobStatus.DEAD, _not_retried())
-        stmt = select(Job).where(where).order_by(Job.finished_at.desc(), Job.id.desc())
+        stmt = (
+            select(Job, Photo.path)
+            .outerjoin(Photo, Photo.id == Job.photo_id)
+            .where(where)
+            .order_by(Job.finished_at.desc(), Job.id.desc())
+        )
         with self.catalog.transaction(read_only=True) as db:
             total = db.scalar(select(func.count()).select_from(Job).where(where)) or 0
-            return [job_info(j) for j in db.scalars(stmt.limit(limit).offset(offset))], total
+            rows = db.execute(stmt.limit(limit).offset(offset)).all()
+            return [replace(job_info(j), photo_path=path) for j, path in rows], total
 
     def retried_as(self, job_id: int) -> int | None:
         """The job that retried ``job_id``, if any."""

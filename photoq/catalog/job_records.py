@@ -86,6 +86,8 @@ class JobInfo:
     finished_at: datetime | None
     result: dict[str, Any] | None
     retry_of: int | None = None
+    #: The photo's file, where the query that made this record looked it up.
+    photo_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = jsonable(asdict(self))

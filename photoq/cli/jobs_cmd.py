@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,7 +23,7 @@ jobs_app = typer.Typer(
 app.add_typer(jobs_app, name="jobs")
 
 #: How many characters of an error message a table shows (``--json`` has all of it).
-ERROR_WIDTH = 60
+ERROR_WIDTH = 100
 #: Page size when ``retry --all-failed`` reads the failed view.
 RETRY_PAGE = 200
 
@@ -122,7 +123,7 @@ def show(
     fields = {
         "queue": f"{j.queue}, priority {j.priority}",
         "attempts": f"{j.attempts} of {j.max_retries + 1}",
-        "photo": dash(j.photo_id),
+        "photo": dash(j.photo_path or j.photo_id),
         "session": dash(j.session_id),
         "worker": dash(j.worker),
     }
@@ -223,8 +224,9 @@ def all_failed_ids(m: JobQueueManager) -> list[int]:
 
 @jobs_app.command("failed")
 def failed(limit: LimitOption = 50, offset: OffsetOption = 0, as_json: JsonOption = False) -> None:
-    """List dead jobs not yet retried (the dead-letter view). Newest first, with their error
-    (cut short in the table, whole with --json); photoq jobs retry submits them again."""
+    """List dead jobs not yet retried (the dead-letter view). Newest first, with the photo's
+    file and the error (cut short in the table; --json has it whole, with the photo's full path,
+    queue and session); photoq jobs retry submits them again."""
     with manager() as m:
         page = m.get_failed_jobs(limit=limit, offset=offset)
     if as_json:
@@ -233,16 +235,14 @@ def failed(limit: LimitOption = 50, offset: OffsetOption = 0, as_json: JsonOptio
     if not page.jobs:
         out.print("no failed jobs" + (f" on this page; {page.total} in all" if page.total else ""))
         return
-    t = table(fixed("id", right=True), "kind", fixed("queue"))
-    for header in ("photo", "session", "tries"):
-        t.add_column(header, no_wrap=True, justify="right")
+    t = table(fixed("id", right=True), fixed("kind"), "photo", fixed("tries", right=True))
     t.add_column("finished", no_wrap=True)
     t.add_column("error")
-    t.add_column("message")
     for j in page.jobs:
-        ids = (dash(j.photo_id), dash(j.session_id), str(j.attempts))
-        row = (when(j.finished_at), dash(j.error_type), short(j.error_message))
-        t.add_row(str(j.id), escape(j.kind), j.queue, *ids, *row)
+        photo = Path(j.photo_path).name if j.photo_path else dash(j.photo_id)
+        error = f"{j.error_type or 'error'}: {j.error_message or '-'}"
+        row = (escape(photo), str(j.attempts), when(j.finished_at), short(error))
+        t.add_row(str(j.id), escape(j.kind), *row)
     out.print(t)
     if offset or len(page.jobs) < page.total:
         out.print(f"showing {offset + 1}–{offset + len(page.jobs)} of {page.total}")

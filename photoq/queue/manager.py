@@ -140,9 +140,11 @@ class JobQueueManager:
 
     def get_job_status(self, job_id: int) -> JobStatusReport:
         """Status, attempts with their errors, timings, worker and result of one job."""
-        return JobStatusReport(
-            self._job(job_id), self.jobs.attempts(job_id), self.admin.retried_as(job_id)
-        )
+        job = self._job(job_id)
+        photo = PhotoRepository(self.catalog).get(job.photo_id) if job.photo_id else None
+        if photo is not None:
+            job = dataclasses.replace(job, photo_path=photo.path)
+        return JobStatusReport(job, self.jobs.attempts(job_id), self.admin.retried_as(job_id))
 
     def _job(self, job_id: int) -> JobInfo:
         info = self.jobs.get(job_id)

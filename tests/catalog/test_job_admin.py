@@ -17,7 +17,7 @@ from photoq.catalog.job_records import NewJob
 from photoq.catalog.job_stats import queue_counts
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import Job, JobStatus, utcnow
-from photoq.catalog.photos import PhotoRepository
+from photoq.catalog.photos import FileFacts, PhotoRepository
 from photoq.catalog.queue_state import QueueStateRepository
 from photoq.catalog.retention import delete_finished_before, output_folders
 from photoq.catalog.store import Catalog
@@ -209,3 +209,13 @@ def test_stale_temp_files_and_output_folders(catalog: Catalog, tmp_path: Path) -
     session = PhotoRepository(catalog).session_for_root("/s", "s")
     assert session > 0
     assert "/x/y" in output_folders(catalog)
+
+
+def test_failed_view_names_the_photo(catalog: Catalog, admin: JobAdmin) -> None:
+    photos = PhotoRepository(catalog)
+    session = photos.session_for_root("/shoot", "shoot")
+    photos.register(session, [FileFacts("/shoot/bad.jpg", 11, 1.0, "ab" * 32)])
+    [photo] = photos.photos(session)
+    dead = _dead(JobRepository(catalog), job(photo_id=photo.id, session_id=session))
+    [info], _ = admin.failed(limit=5, offset=0)
+    assert (info.id, info.photo_path) == (dead, "/shoot/bad.jpg")
