@@ -256,3 +256,36 @@ def test_bad_input_is_one_line_exit_2(home: Path, args: list[str], message: str)
 def test_limit_below_one_is_refused(home: Path) -> None:
     done = photoq(home, "jobs", "failed", "--limit", "0", expect=2)
     assert "--limit" in done.stderr
+
+
+def test_workers_lists_a_running_worker_and_its_paused_queue(home: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
+    env["PHOTOQ_HOME"] = str(home)
+    args = ["worker", "--queues", "high,medium", "--concurrency", "1", "--name", "cli@%h"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "photoq", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        found: list[Any] = []
+        for _ in range(60):  # the worker answers once it is up (a few seconds)
+            found = as_json(home, "workers", "--timeout", "0.5")
+            if found:
+                break
+        [w] = found
+        assert (w["pid"], w["concurrency"], w["queues"]) == (worker.pid, 1, ["high", "medium"])
+        photoq(home, "queue", "pause", "medium")
+        for _ in range(20):
+            [w] = as_json(home, "workers", "--timeout", "0.5")
+            if w["consuming"] == ["high"]:
+                break
+        assert w["consuming"] == ["high"]
+        human = photoq(home, "workers", "--timeout", "0.5").stdout
+        assert w["name"] in human
+        assert "medium (paused)" in human
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
