@@ -17,6 +17,10 @@ the same run and interleaved so machine load hits every row alike (medians):
 * **render only** — ``render`` alone on the decoded pixels;
 * **libvips** — pyvips decode → resize to photoq's output size → JPEG q90 encode, for scale.
 
+Every row runs in this one process with glibc's malloc tuned as photoq's worker processes tune
+it (``photoq/memory.py``: large blocks reused instead of page-faulted in afresh), the floor
+included; ``--no-reuse-memory`` measures without.
+
 Target (issue 6): photoq ≤ 2 × floor.
 """
 
@@ -39,6 +43,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from photoq.memory import reuse_freed_memory  # noqa: E402
 from photoq.pipeline import decode as photoq_decode  # noqa: E402
 from photoq.pipeline.develop import render  # noqa: E402
 from photoq.pipeline.export import export_image  # noqa: E402
@@ -118,7 +123,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-reuse-memory",
+        action="store_true",
+        help="leave glibc's malloc as it is (photoq's workers tune it: photoq/memory.py)",
+    )
     args = parser.parse_args()
+    tuned = not args.no_reuse_memory and reuse_freed_memory()
     paths = make_photos(args.photos)
     decoded = {p: np.asarray(Image.open(p).convert("RGB")) for p in paths}
     rows: dict[str, Callable[[Path], object]] = {
@@ -143,7 +154,7 @@ def main() -> None:
                 times[name].append(timed(lambda fn=fn, path=path: fn(path)))
     base = statistics.median(times["floor: Pillow decode + encode q90"])
     print(f"{args.photos} photo(s) × {args.repeats} repeats, {SIZE[0]}×{SIZE[1]}, "
-          f"cv2 threads {cv2.getNumThreads()}")  # fmt: skip
+          f"cv2 threads {cv2.getNumThreads()}, malloc reuses freed memory: {tuned}")  # fmt: skip
     print(f"{'':44s} {'ms/photo':>9s} {'× floor':>8s}")
     for name, values in times.items():
         ms = statistics.median(values)

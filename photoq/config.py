@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     result_retention_days: float = Field(7.0, gt=0)
     metrics_retention_days: float = Field(7.0, gt=0)
 
+    #: Worker processes keep freed memory for their next task (see photoq.memory).
+    reuse_memory: bool = True
+
     redis_host: str | None = Field(None, validation_alias=AliasChoices("REDIS_HOST"))
     redis_port: int = Field(6379, ge=1, le=65535, validation_alias=AliasChoices("REDIS_PORT"))
     redis_db: int = Field(0, ge=0, le=1023, validation_alias=AliasChoices("REDIS_DB"))

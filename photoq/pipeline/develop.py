@@ -132,18 +132,18 @@ def _half_size_stage(img: Image, s: DevelopSettings, *, colour: bool) -> Image:
 def _add_upsampled_difference(img: Image, changed: Image, half: Image) -> Image:
     """``img + upsample(changed − half)``, rounded and saturated once.
 
-    The usual difference fits in −128…127: it is then carried as uint8 offset by 128, so the
+    The usual difference fits in −127…126: it is then carried as uint8 offset by 128, so the
     upsample and the add-back run on OpenCV's fast 8-bit paths (bilinear interpolation is
-    linear, so the offset passes through it exactly). A larger difference anywhere falls back
-    to the same computation in int16.
+    linear, so the offset passes through it exactly). A shifted value at 0 or 255 may have been
+    clipped: then the same computation runs in int16.
     """
     height, width = img.shape[:2]
-    delta = cv2.subtract(changed, half, dtype=cv2.CV_16S)
-    low, high = cv2.minMaxLoc(delta.reshape(delta.shape[0], -1))[:2]
-    if low >= -128 and high <= 127:
-        shifted = cv2.addWeighted(delta, 1.0, delta, 0.0, 128.0, dtype=cv2.CV_8U)
+    shifted = cv2.addWeighted(changed, 1.0, half, -1.0, 128.0)
+    low, high = cv2.minMaxLoc(shifted.reshape(shifted.shape[0], -1))[:2]
+    if low > 0 and high < 255:
         up = cv2.resize(shifted, (width, height), interpolation=cv2.INTER_LINEAR)
         return cv2.addWeighted(img, 1.0, up, 1.0, -128.0)
+    delta = cv2.subtract(changed, half, dtype=cv2.CV_16S)
     delta = cv2.resize(delta, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.add(img, delta, dtype=cv2.CV_8U)
 

@@ -120,7 +120,11 @@ def adjust_hsl(img: Image, s: DevelopSettings) -> Image:
     # the *difference* the adjustments make is added: untouched hues stay exactly as they were.
     new = cv2.cvtColor(cv2.merge((h, sat, val)), cv2.COLOR_HSV2RGB_FULL)
     same = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
-    return cv2.add(img, cv2.subtract(new, same, dtype=cv2.CV_16S), dtype=cv2.CV_8U)
+    # img + (new − same) = new + (img − same); the round-trip error img − same is at most 9
+    # levels over all 2²⁴ colours, so it travels exactly as uint8 offset by 128 and both steps
+    # stay on OpenCV's fast 8-bit path.
+    error = cv2.addWeighted(img, 1.0, same, -1.0, 128.0)
+    return cv2.addWeighted(new, 1.0, error, 1.0, -128.0)
 
 
 def band_weights() -> NDArray[np.float64]:

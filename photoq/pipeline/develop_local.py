@@ -121,7 +121,9 @@ def _dehaze(guide: Map, amount: float) -> tuple[Map, Map]:
     shape = guide.shape[:2]
     if not amount:
         return np.ones(shape, np.float32), np.zeros(guide.shape, np.float32)
-    dark = cv2.erode(guide.min(axis=2), np.ones((7, 7), np.uint8))
+    r, g, b = cv2.split(guide)
+    # The per-pixel channel minimum: numpy's min over a length-3 last axis is ~20× slower.
+    dark = cv2.erode(cv2.min(cv2.min(r, g), b), np.ones((7, 7), np.uint8))
     count = max(1, dark.size // 1000)  # the haziest 0.1 % of the guide gives the airlight
     brightest = np.argpartition(dark.ravel(), -count)[-count:]
     airlight = guide.reshape(-1, 3)[brightest].mean(axis=0).astype(np.float32)
