@@ -6,7 +6,9 @@ Generates camera-like 24 MP JPEGs (a real corpus photo upscaled, with sensor-lik
 texture, EXIF kept) under bench/out/export_speed/ (never committed), then times per photo, in
 the same run and interleaved so machine load hits every row alike (medians):
 
-* **floor** — Pillow decode + JPEG q90 encode of the same file, nothing in between;
+* **floor** — Pillow decode + JPEG q90 encode of the same file, nothing in between (Pillow's
+  default 4:2:0 chroma; a second row encodes 4:4:4, as photoq's exports at q ≥ 90 do, for
+  context: the ratios are all to the first);
 * **photoq** — photoq's develop decode → ``render`` with a preset that has EVERY control
   active (including a 1° straighten) → photoq's JPEG q90 encoder (4:4:4, as exports at q ≥ 90
   are), into memory;
@@ -77,10 +79,10 @@ def make_photos(count: int) -> list[Path]:
     return camera_like.make_photos(OUT, count, seed=11)
 
 
-def floor(path: Path) -> None:
+def floor(path: Path, subsampling: int = -1) -> None:
     with Image.open(path) as im:
         im.load()
-        im.save(io.BytesIO(), format="JPEG", quality=90)
+        im.save(io.BytesIO(), format="JPEG", quality=90, subsampling=subsampling)
 
 
 def photoq(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
@@ -134,6 +136,7 @@ def main() -> None:
     decoded = {p: np.asarray(Image.open(p).convert("RGB")) for p in paths}
     rows: dict[str, Callable[[Path], object]] = {
         "floor: Pillow decode + encode q90": floor,
+        "  (same, 4:4:4 chroma as photoq at q >= 90)": lambda p: floor(p, 0),
         "photoq: decode + every control + encode": photoq,
         "photoq, no angle (plain crop)": lambda p: photoq(p, NO_ANGLE),
         "photoq real path: decode + render + export": photoq_real,
