@@ -149,8 +149,7 @@ class JobQueueManager:
     def _job(self, job_id: int) -> JobInfo:
         info = self.jobs.get(job_id)
         if info is None:
-            msg = f"no job with id {job_id} (photoq jobs list shows the jobs)"
-            raise UsageError(msg)
+            raise _no_such_job(job_id)
         return info
 
     def list_jobs(
@@ -220,8 +219,7 @@ class JobQueueManager:
         terminated and replaced). Either way the job ends ``cancelled``."""
         found = self.admin.cancel(job_id)
         if found is None:
-            self._job(job_id)  # raises the one-line error
-            raise AssertionError  # pragma: no cover
+            raise _no_such_job(job_id)
         stopped = False
         if found.was_running and found.message_id:
             app = self._broker()
@@ -286,6 +284,10 @@ class JobQueueManager:
         except IntegrityError:  # another retry of the same job won the race (unique retry_of)
             msg = f"job {job_id} was already retried as job {self.admin.retried_as(job_id)}"
             raise UsageError(msg) from None
+
+
+def _no_such_job(job_id: int) -> UsageError:
+    return UsageError(f"no job with id {job_id} (photoq jobs list shows the jobs)")
 
 
 def get_job_queue_manager(settings: Settings | None = None) -> JobQueueManager:
