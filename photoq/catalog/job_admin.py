@@ -27,6 +27,7 @@ from photoq.catalog.models import (
     QueueState,
     utcnow,
 )
+from photoq.catalog.queue_state import QueueStateRepository
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -124,8 +125,10 @@ class JobAdmin:
         with self.catalog.transaction(read_only=True) as db:
             return db.scalar(select(Job.id).where(Job.retry_of == job_id).order_by(Job.id))
 
-    def retry_spec(self, job: JobInfo, payload: dict[str, object] | None) -> NewJob:
-        """A fresh job doing what ``job`` did, with a full attempt budget."""
+    def retry_spec(self, job: JobInfo) -> NewJob:
+        """A fresh job doing what ``job`` did (same payload), with a full attempt budget."""
+        with self.catalog.transaction(read_only=True) as db:
+            payload = db.scalar(select(Job.payload).where(Job.id == job.id))
         return NewJob(
             kind=job.kind,
             queue=job.queue,
@@ -133,13 +136,9 @@ class JobAdmin:
             max_retries=job.max_retries,
             photo_id=job.photo_id,
             session_id=job.session_id,
-            payload=dict(payload) if payload is not None else None,
+            payload=payload,
             retry_of=job.id,
         )
-
-    def payload(self, job_id: int) -> dict[str, object] | None:
-        with self.catalog.transaction(read_only=True) as db:
-            return db.scalar(select(Job.payload).where(Job.id == job_id))
 
     def list_jobs(
         self, *, status: str | None, session_id: int | None, limit: int, offset: int
@@ -165,7 +164,7 @@ class JobAdmin:
         """Move every job queued before ``waited_since`` one tier up: ``step`` priority levels
         higher (at most ``ceiling``) and into ``next_queue[queue]`` where there is one, under a
         fresh message id. Jobs whose queue, or next queue, is paused stay as they are."""
-        paused = set(self._paused())
+        paused = QueueStateRepository(self.catalog).paused()
         stmt = (
             select(Job.id, Job.kind, Job.queue, Job.priority, Job.message_id)
             .where(
@@ -183,10 +182,6 @@ class JobAdmin:
             return (queue if target in paused else target), min(ceiling, priority + step)
 
         return self._requeue(stmt, up, JobStatus.QUEUED)
-
-    def _paused(self) -> list[str]:
-        with self.catalog.transaction(read_only=True) as db:
-            return list(db.scalars(select(QueueState.queue).where(QueueState.paused.is_(True))))
 
     def release_pending(self, session_id: int) -> list[Dispatch]:
         """Queue the session's pending jobs whose earlier jobs are all final."""

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from photoq.records import JsonRecord
+
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from photoq.catalog.models import Job, JobAttempt
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with datetimes as ISO 8601 strings and tuples as lists, recursively: what
-    every record's ``to_dict()`` returns, so ``json.dumps`` takes it as it is."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -65,7 +56,7 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class JobInfo:
+class JobInfo(JsonRecord):
     """A job as users see it."""
 
     id: int
@@ -89,13 +80,9 @@ class JobInfo:
     #: The photo's file, where the query that made this record looked it up.
     photo_path: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = jsonable(asdict(self))
-        return data
-
 
 @dataclass(frozen=True)
-class AttemptInfo:
+class AttemptInfo(JsonRecord):
     """One try of a job: when, where, and how it ended."""
 
     number: int
@@ -106,10 +93,6 @@ class AttemptInfo:
     error_type: str | None
     error_message: str | None
     retry_delay: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = jsonable(asdict(self))
-        return data
 
 
 def attempt_info(a: JobAttempt) -> AttemptInfo:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import delete, select
 
 from photoq.catalog.models import SystemMetric, utcnow
+from photoq.records import JsonRecord
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -22,7 +23,7 @@ DEFAULT_LIMIT = 1440
 
 
 @dataclass(frozen=True)
-class MetricPoint:
+class MetricPoint(JsonRecord):
     """One stored sample, as the dashboard and ``/metrics`` read it."""
 
     id: int
@@ -36,12 +37,6 @@ class MetricPoint:
     queue_depths: dict[str, int]
     #: One dict per GPU (the fields of ``photoq.host.GpuSample``); ``None`` without GPUs.
     gpus: list[dict[str, Any]] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values; ``recorded_at`` as an ISO 8601 string in UTC."""
-        data = asdict(self)
-        data["recorded_at"] = self.recorded_at.isoformat()
-        return data
 
 
 class MetricsRepository:

@@ -46,12 +46,13 @@ def delete_finished_before(catalog: Catalog, cutoff: datetime) -> Deleted:
             jobs += db.execute(delete(Job).where(Job.id.in_(ids))).rowcount  # type: ignore[attr-defined]
 
 
-def output_folders(catalog: Catalog) -> set[str]:
+def output_folders(catalog: Catalog, export_kind: str) -> set[str]:
     """Folders photoq writes into: those of the photos (sidecars) and the export folders named
-    by the jobs still in the catalog. Only there can an interrupted write leave a temp file."""
+    by the ``export_kind`` jobs still in the catalog. Only there can an interrupted write leave
+    a temp file."""
     with catalog.transaction(read_only=True) as db:
         folders = {os.path.dirname(p) for p in db.scalars(select(Photo.path))}
-        for payload in db.scalars(select(Job.payload).where(Job.kind == "export_photo")):
+        for payload in db.scalars(select(Job.payload).where(Job.kind == export_kind)):
             if payload and payload.get("out"):
                 folders.add(str(payload["out"]))
     return folders

@@ -23,7 +23,7 @@ from photoq.queue import app
 from photoq.queue.broker import broker_depths
 from photoq.queue.dispatch import publish
 from photoq.queue.priority import MAX_PRIORITY, Priority
-from photoq.queue.routing import ALL_QUEUES, QueueName
+from photoq.queue.routing import ALL_QUEUES, EXPORT_PHOTO, QueueName
 from photoq.queue.tracking import catalog
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,12 @@ NEXT_TIER = {
 TEMP_FILE_GRACE_S = 3600.0
 
 
-def age_waiting(after_s: float) -> list[int]:
-    """Move every job queued longer than ``after_s`` seconds up one tier; returns
-    the ids re-published. The old messages are dropped on arrival (DESIGN.md invariant 2)."""
-    waited_since = utcnow() - timedelta(seconds=after_s)
+@app.task(name="photoq.age_waiting_jobs", ignore_result=True)
+def age_waiting_jobs() -> list[int]:
+    """Priority aging, so low work never starves behind a stream of high work: every job
+    queued longer than PHOTOQ_AGING_AFTER moves up one tier under a fresh message (the old
+    one is dropped on arrival, DESIGN.md invariant 2); returns the ids re-published."""
+    waited_since = utcnow() - timedelta(seconds=get_settings().aging_after)
     aged = JobAdmin(catalog()).age_waiting(
         waited_since, step=AGING_STEP, ceiling=MAX_PRIORITY, next_queue=NEXT_TIER
     )
@@ -54,12 +56,6 @@ def age_waiting(after_s: float) -> list[int]:
             "aging: %d waiting job(s) moved up a tier: %s", len(aged), [d.job_id for d in aged]
         )
     return [d.job_id for d in aged]
-
-
-@app.task(name="photoq.age_waiting_jobs", ignore_result=True)
-def age_waiting_jobs() -> list[int]:
-    """Priority aging: low work never starves behind a stream of high work."""
-    return age_waiting(get_settings().aging_after)
 
 
 @app.task(name="photoq.cleanup_old_results", ignore_result=True)
@@ -72,7 +68,7 @@ def cleanup_old_results() -> dict[str, Any]:
     deleted = delete_finished_before(cat, now - timedelta(days=settings.result_retention_days))
     samples = MetricsRepository(cat).prune(now - timedelta(days=settings.metrics_retention_days))
     removed = 0
-    for folder in sorted({*output_folders(cat), str(settings.home)}):
+    for folder in sorted({*output_folders(cat, EXPORT_PHOTO), str(settings.home)}):
         for path in stale_temp_files(Path(folder), TEMP_FILE_GRACE_S):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

@@ -35,7 +35,7 @@ from photoq.queue.manager_records import (
     QueueStats,
 )
 from photoq.queue.priority import Priority, get_priority_for_photo
-from photoq.queue.routing import ALL_QUEUES, parse_queues
+from photoq.queue.routing import ALL_QUEUES, GROUP_PHOTOS, PROCESS_PHOTO, parse_queues
 from photoq.queue.workers_view import worker_stats
 
 if TYPE_CHECKING:
@@ -44,9 +44,6 @@ if TYPE_CHECKING:
     from photoq.catalog.job_records import JobInfo, NewJob
     from photoq.config import Settings
     from photoq.queue.manager_records import WorkerStats
-
-PROCESS_KIND = "process_photo"
-SELECT_KIND = "group_similar_photos"
 
 
 class JobQueueManager:
@@ -83,7 +80,7 @@ class JobQueueManager:
 
     def _photo_job(self, photo_id: int, session_id: int, score: float | None, user: bool) -> NewJob:
         return new_job(
-            PROCESS_KIND,
+            PROCESS_PHOTO,
             get_priority_for_photo(score, user),
             self.settings.max_retries,
             photo_id=photo_id,
@@ -115,16 +112,13 @@ class JobQueueManager:
         """Queue the analysis of every photo of a session; with ``auto_select`` also the
         culling (groups, picks, ratings), which waits as ``pending`` until every analysis has
         finished. Returns the job ids, the culling job last."""
-        photos = PhotoRepository(self.catalog)
-        if session_id not in photos.session_ids():
-            msg = f"no session with id {session_id} (photoq ingest FOLDER creates one)"
-            raise UsageError(msg)
+        photos = self._photos_of(session_id)
         ids = [p.id for p in photos.photos(session_id)]
         scores = photos.scores(ids)
         specs = [self._photo_job(pid, session_id, scores[pid][1], False) for pid in ids]
         if auto_select:
             select = new_job(
-                SELECT_KIND,
+                GROUP_PHOTOS,
                 Priority.MEDIUM,
                 self.settings.max_retries,
                 session_id=session_id,
@@ -135,6 +129,14 @@ class JobQueueManager:
         job_ids = submit(app, self.catalog, specs)
         release_followups(app, self.catalog, session_id)  # a session without photos
         return job_ids
+
+    def _photos_of(self, session_id: int) -> PhotoRepository:
+        """The photo repository, once ``session_id`` is known to exist."""
+        photos = PhotoRepository(self.catalog)
+        if session_id not in photos.session_ids():
+            msg = f"no session with id {session_id} (photoq ingest FOLDER creates one)"
+            raise UsageError(msg)
+        return photos
 
     # -- looking ------------------------------------------------------------------------------
 
@@ -163,9 +165,8 @@ class JobQueueManager:
         if status is not None and status not in set(JobStatus):
             msg = f"unknown status {status}; choose from {', '.join(JobStatus)}"
             raise UsageError(msg)
-        if session_id is not None and session_id not in PhotoRepository(self.catalog).session_ids():
-            msg = f"no session with id {session_id}"
-            raise UsageError(msg)
+        if session_id is not None:
+            self._photos_of(session_id)
         return self.admin.list_jobs(
             status=status, session_id=session_id, limit=limit, offset=offset
         )
@@ -278,7 +279,7 @@ class JobQueueManager:
         if again is not None:
             msg = f"job {job_id} was already retried as job {again}"
             raise UsageError(msg)
-        spec = self.admin.retry_spec(info, self.admin.payload(job_id))
+        spec = self.admin.retry_spec(info)
         try:
             return submit(self._broker(), self.catalog, [spec])[0]
         except IntegrityError:  # another retry of the same job won the race (unique retry_of)

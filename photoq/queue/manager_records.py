@@ -3,23 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from photoq.catalog.job_records import jsonable
+from photoq.records import JsonRecord
 
 if TYPE_CHECKING:
     from photoq.catalog.job_records import AttemptInfo, JobInfo
 
 
-class _Record:
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = jsonable(asdict(self))  # type: ignore[call-overload]
-        return data
-
-
 @dataclass(frozen=True)
-class JobStatusReport(_Record):
+class JobStatusReport(JsonRecord):
     """A job with every attempt, for ``get_job_status`` and ``photoq jobs show``."""
 
     job: JobInfo
@@ -29,7 +23,7 @@ class JobStatusReport(_Record):
 
 
 @dataclass(frozen=True)
-class QueueStats(_Record):
+class QueueStats(JsonRecord):
     """One queue. Waiting counts come from the catalog (the truth); ``broker_messages`` is what
     Redis holds, stale messages of cancelled or re-queued jobs included."""
 
@@ -50,7 +44,7 @@ class QueueStats(_Record):
 
 
 @dataclass(frozen=True)
-class WorkerStats(_Record):
+class WorkerStats(JsonRecord):
     """One worker node, as it answered the broadcast."""
 
     name: str
@@ -69,7 +63,7 @@ class WorkerStats(_Record):
 
 
 @dataclass(frozen=True)
-class CancelResult(_Record):
+class CancelResult(JsonRecord):
     job_id: int
     #: The state the job was in when asked; ``cancelled`` only if it changed nothing.
     previous_status: str
@@ -79,7 +73,7 @@ class CancelResult(_Record):
 
 
 @dataclass(frozen=True)
-class PurgeResult(_Record):
+class PurgeResult(JsonRecord):
     queues: list[str]
     #: Jobs marked cancelled in the catalog.
     cancelled_jobs: list[int]
@@ -88,7 +82,7 @@ class PurgeResult(_Record):
 
 
 @dataclass(frozen=True)
-class FailedJobs(_Record):
+class FailedJobs(JsonRecord):
     """A page of the dead-letter view: dead jobs not yet retried, newest first."""
 
     jobs: list[JobInfo]

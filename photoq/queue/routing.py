@@ -24,14 +24,20 @@ MAINTENANCE_TASKS = (
     "photoq.update_system_metrics",
 )
 
+#: The job kinds the services and the manager queue by name.
+PROCESS_PHOTO = "process_photo"  # the whole analysis of one photo
+GROUP_PHOTOS = "group_similar_photos"  # culling: groups, picks, ratings
+APPLY_PRESET = "apply_preset"
+EXPORT_PHOTO = "export_photo"
+
 #: Job kind → queue. The Celery task of kind ``k`` is named ``photoq.k``.
 KIND_QUEUES: dict[str, QueueName] = {
     "analyze_exif": QueueName.HIGH,
-    "apply_preset": QueueName.HIGH,
-    "process_photo": QueueName.MEDIUM,
+    APPLY_PRESET: QueueName.HIGH,
+    PROCESS_PHOTO: QueueName.MEDIUM,
     "evaluate_quality": QueueName.MEDIUM,
-    "group_similar_photos": QueueName.LOW,
-    "export_photo": QueueName.LOW,
+    GROUP_PHOTOS: QueueName.LOW,
+    EXPORT_PHOTO: QueueName.LOW,
     "noop": QueueName.MEDIUM,
     "probe": QueueName.MEDIUM,
 }

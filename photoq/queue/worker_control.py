@@ -55,26 +55,24 @@ class ApplyPausedQueues(bootsteps.StartStopStep):  # type: ignore[misc]
                 c.task_consumer.add_queue(queues.select_add(queues[name]))
 
 
-def _mine(queues: list[str]) -> list[str]:
-    return sorted(set(queues) & _configured)
+def _for_mine(state: Any, queues: list[str], method: str) -> dict[str, Any]:
+    """Call the consumer's ``method`` for each of ``queues`` this worker was started with."""
+    mine = sorted(set(queues) & _configured)
+    for name in mine:
+        state.consumer.call_soon(getattr(state.consumer, method), name)
+    return {"ok": mine}
 
 
 @control_command()
 def photoq_pause(state: Any, queues: list[str], **_: Any) -> dict[str, Any]:
     """Stop consuming from the given queues (those this worker consumes)."""
-    mine = _mine(queues)
-    for name in mine:
-        state.consumer.call_soon(state.consumer.cancel_task_queue, name)
-    return {"ok": mine}
+    return _for_mine(state, queues, "cancel_task_queue")
 
 
 @control_command()
 def photoq_resume(state: Any, queues: list[str], **_: Any) -> dict[str, Any]:
     """Consume again from the given queues (those this worker was started with)."""
-    mine = _mine(queues)
-    for name in mine:
-        state.consumer.call_soon(state.consumer.add_task_queue, name)
-    return {"ok": mine}
+    return _for_mine(state, queues, "add_task_queue")
 
 
 def _memory_rss() -> int:

@@ -16,13 +16,11 @@ from photoq.pipeline.exporters import get_exporter
 from photoq.pipeline.filename_template import check_template
 from photoq.queue.dispatch import new_job, submit
 from photoq.queue.priority import Priority
+from photoq.queue.routing import APPLY_PRESET, EXPORT_PHOTO
 from photoq.services.waiting import Progress, wait_for
 
 if TYPE_CHECKING:
     from photoq.services.runtime import Runtime
-
-APPLY_KIND = "apply_preset"
-EXPORT_KIND = "export_photo"
 
 
 @dataclass(frozen=True)
@@ -31,20 +29,6 @@ class PresetChoice:
 
     name: str
     version: int | None = None
-
-
-def _export_key(options: ExportOptions, preset: object) -> str:
-    """What makes two exports of a photo the same export."""
-    parts = {
-        "out": str(options.out.resolve()),
-        "format": options.format,
-        "long_edge": options.long_edge,
-        "quality": options.quality,
-        "template": options.template,
-        "strip_gps": options.strip_gps,
-        "preset": preset,
-    }
-    return json.dumps(parts, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -56,6 +40,17 @@ class ExportOptions:
     template: str = "{stem}"
     strip_gps: bool = False
     overwrite: bool = False
+
+    def settings(self) -> dict[str, object]:
+        """What decides the exported file (all but ``overwrite``), as a job payload holds it."""
+        return {
+            "out": str(self.out.resolve()),
+            "format": self.format,
+            "long_edge": self.long_edge,
+            "quality": self.quality,
+            "template": self.template,
+            "strip_gps": self.strip_gps,
+        }
 
     def check(self) -> None:
         """Refuse bad options before any work starts."""
@@ -91,7 +86,7 @@ def apply_presets(
     payload = {"preset": choice.name, "version": choice.version, "sidecars": sidecars}
     specs = [
         new_job(
-            APPLY_KIND,
+            APPLY_PRESET,
             Priority.MEDIUM,
             rt.settings.max_retries,
             photo_id=pid,
@@ -114,26 +109,26 @@ def export_picks(
     ``overwrite``, else that job fails saying so."""
     picks = CullingRepository(rt.catalog).pick_ids(session_id)
     applied = PhotoRepository(rt.catalog).applied_presets(session_id)
-    keys = {pid: _export_key(options, applied.get(pid)) for pid in picks}
-    done = JobRepository(rt.catalog).succeeded_payload_values(session_id, EXPORT_KIND, "key")
+    settings = options.settings()
+    # Two exports of a photo are the same export when these settings and its preset are.
+    keys = {
+        pid: json.dumps({**settings, "preset": applied.get(pid)}, sort_keys=True) for pid in picks
+    }
+    seq = {pid: n for n, pid in enumerate(picks, 1)}
+    done = JobRepository(rt.catalog).succeeded_payload_values(session_id, EXPORT_PHOTO, "key")
     todo = picks if options.overwrite else [pid for pid in picks if (pid, keys[pid]) not in done]
     options.out.mkdir(parents=True, exist_ok=True)
     specs = [
         new_job(
-            EXPORT_KIND,
+            EXPORT_PHOTO,
             Priority.MEDIUM,
             rt.settings.max_retries,
             photo_id=pid,
             session_id=session_id,
             payload={
-                "out": str(options.out.resolve()),
-                "format": options.format,
-                "long_edge": options.long_edge,
-                "quality": options.quality,
-                "template": options.template,
-                "strip_gps": options.strip_gps,
+                **settings,
                 "overwrite": options.overwrite,
-                "seq": picks.index(pid) + 1,
+                "seq": seq[pid],
                 "key": keys[pid],
             },
         )

@@ -19,9 +19,8 @@ from photoq.catalog.photos import PhotoOutcome, PhotoRepository
 from photoq.pipeline.analysis import ANALYSIS_VERSION
 from photoq.queue.dispatch import new_job, republish_unfinished, submit
 from photoq.queue.priority import Priority
+from photoq.queue.routing import APPLY_PRESET, EXPORT_PHOTO, GROUP_PHOTOS, PROCESS_PHOTO
 from photoq.services.develop_stage import (
-    APPLY_KIND,
-    EXPORT_KIND,
     ExportOptions,
     PresetChoice,
     apply_presets,
@@ -34,10 +33,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from photoq.services.runtime import Runtime
-
-ANALYSIS_KIND = "process_photo"
-
-GROUPING_KIND = "group_similar_photos"
 
 
 @dataclass(frozen=True)
@@ -102,14 +97,14 @@ def plan_jobs(
     jobs = JobRepository(rt.catalog)
     unfinished = jobs.unfinished(session_id)
     resumed = republish_unfinished(rt.app, rt.catalog, [j.id for j in unfinished])
-    busy = {j.photo_id for j in unfinished if j.kind == ANALYSIS_KIND}
-    outcomes = PhotoRepository(rt.catalog).outcomes(session_id, ANALYSIS_KIND)
+    busy = {j.photo_id for j in unfinished if j.kind == PROCESS_PHOTO}
+    outcomes = PhotoRepository(rt.catalog).outcomes(session_id, PROCESS_PHOTO)
     todo = [o.photo_id for o in outcomes if o.photo_id not in busy and _needs_work(o, changed)]
     max_retries = rt.settings.max_retries
     payload = {"rules": str(rules)} if rules else None
     specs = [
         new_job(
-            ANALYSIS_KIND,
+            PROCESS_PHOTO,
             Priority.MEDIUM,
             max_retries,
             photo_id=pid,
@@ -124,7 +119,7 @@ def plan_jobs(
 def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress | None) -> None:
     """Group the session's analysed photos and decide picks (one job, waited for)."""
     spec = new_job(
-        GROUPING_KIND,
+        GROUP_PHOTOS,
         Priority.MEDIUM,
         rt.settings.max_retries,
         session_id=session_id,
@@ -136,7 +131,7 @@ def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress |
 def summarise(
     rt: Runtime, session_id: int, root: Path, resumed: int, queued: int, started: float
 ) -> RunSummary:
-    outcomes = PhotoRepository(rt.catalog).outcomes(session_id, ANALYSIS_KIND)
+    outcomes = PhotoRepository(rt.catalog).outcomes(session_id, PROCESS_PHOTO)
     dead = [
         DeadPhoto(o.path, o.error or "unknown error")
         for o in outcomes
@@ -146,7 +141,7 @@ def summarise(
     photos = PhotoRepository(rt.catalog)
     failed = [
         {"path": o.path, "stage": kind, "error": o.error or "unknown error"}
-        for kind in (APPLY_KIND, EXPORT_KIND)
+        for kind in (APPLY_PRESET, EXPORT_PHOTO)
         for o in photos.outcomes(session_id, kind)
         if o.status == JobStatus.DEAD
     ]
@@ -162,10 +157,10 @@ def summarise(
         groups=culling.groups,
         picks=culling.picks,
         rejects=culling.rejects,
-        exported=JobRepository(rt.catalog).result_values(session_id, EXPORT_KIND, "path"),
+        exported=JobRepository(rt.catalog).result_values(session_id, EXPORT_PHOTO, "path"),
         failed=failed,
         sidecar_errors=JobRepository(rt.catalog)
-        .latest_result(session_id, GROUPING_KIND)
+        .latest_result(session_id, GROUP_PHOTOS)
         .get("sidecar_errors", []),
         elapsed_s=time.monotonic() - started,
     )

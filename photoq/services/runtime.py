@@ -38,23 +38,23 @@ class Runtime:
         """Start the local worker processes if this command has any; otherwise check, once,
         that some worker listens. Either way say, once, when the work would only wait: no
         worker, or paused queues."""
-        if self.local_workers is not None:
-            if not self.local_workers.processes:
-                self.local_workers.start(env=dict(os.environ))
-        elif not self._checked and not self.app.control.ping(timeout=1.0):
+        if self.local_workers is not None and not self.local_workers.processes:
+            self.local_workers.start(env=dict(os.environ))
+        if self._checked:
+            return
+        self._checked = True
+        if self.local_workers is None and not self.app.control.ping(timeout=1.0):
             self.notice(
                 "no worker answered on the broker; the work waits until one starts "
                 "(photoq worker), or press Ctrl-C and resume later"
             )
-        if not self._checked:
-            self._checked = True
-            paused = sorted(QueueStateRepository(self.catalog).paused())
-            if paused:
-                names = ",".join(paused)
-                self.notice(
-                    f"queue {names} is paused: its jobs wait until `photoq queue resume "
-                    f"{names}` (or press Ctrl-C and resume later)"
-                )
+        paused = sorted(QueueStateRepository(self.catalog).paused())
+        if paused:
+            names = ",".join(paused)
+            self.notice(
+                f"queue {names} is paused: its jobs wait until `photoq queue resume "
+                f"{names}` (or press Ctrl-C and resume later)"
+            )
 
 
 @contextmanager

@@ -92,12 +92,12 @@ def test_failed_view_pages_and_hides_retried_jobs(catalog: Catalog, admin: JobAd
     assert page[0].error_message == "bad pixels"
     info = jobs.get(dead[0])
     assert info is not None
-    (retry,) = jobs.create([admin.retry_spec(info, admin.payload(dead[0]))])
+    (retry,) = jobs.create([admin.retry_spec(info)])
     assert admin.retried_as(dead[0]) == retry.job_id
     page, total = admin.failed(limit=10, offset=0)
     assert (total, [j.id for j in page]) == (2, [dead[2], dead[1]])
     with pytest.raises(IntegrityError):  # two retries racing: only one can exist
-        jobs.create([admin.retry_spec(info, None)])
+        jobs.create([admin.retry_spec(info)])
 
 
 def test_aging_moves_old_jobs_up_one_tier(catalog: Catalog, admin: JobAdmin) -> None:
@@ -186,7 +186,7 @@ def test_retention_deletes_only_old_finished_jobs(catalog: Catalog, admin: JobAd
     _backdate(catalog, waiting.job_id, created_at=timedelta(days=30))
     info = jobs.get(old)
     assert info is not None
-    (retry,) = jobs.create([admin.retry_spec(info, None)])
+    (retry,) = jobs.create([admin.retry_spec(info)])
     deleted = delete_finished_before(catalog, utcnow() - timedelta(days=7))
     assert (deleted.jobs, deleted.attempts) == (1, 1)
     assert jobs.get(old) is None
@@ -208,7 +208,7 @@ def test_stale_temp_files_and_output_folders(catalog: Catalog, tmp_path: Path) -
     JobRepository(catalog).create([NewJob("export_photo", "low", 1, 3, payload={"out": "/x/y"})])
     session = PhotoRepository(catalog).session_for_root("/s", "s")
     assert session > 0
-    assert "/x/y" in output_folders(catalog)
+    assert "/x/y" in output_folders(catalog, "export_photo")
 
 
 def test_failed_view_names_the_photo(catalog: Catalog, admin: JobAdmin) -> None:
