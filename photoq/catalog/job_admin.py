@@ -219,12 +219,18 @@ class JobAdmin:
         expected: JobStatus | None,
     ) -> list[Dispatch]:
         """Give each selected job a fresh message id (and the queue and priority ``change``
-        gives), as ``queued``; a row whose status or message changed since it was read is
-        skipped."""
+        gives), as ``queued``; a row whose status or message changed since it was read (the
+        update is conditional on both) is skipped."""
+        # Read first, without the write lock: this runs after every job of a session (are its
+        # follow-ups free now?) and almost always finds nothing to change.
+        with self.catalog.transaction(read_only=True) as db:
+            rows = db.execute(stmt).all()
+        if not rows:
+            return []
         out: list[Dispatch] = []
         now = utcnow()
         with self.catalog.transaction() as db:
-            for job_id, kind, queue, priority, old in db.execute(stmt).all():
+            for job_id, kind, queue, priority, old in rows:
                 fresh = new_message_id()
                 new_queue, new_priority = change(queue, priority)
                 conditions = [Job.id == job_id, Job.message_id == old]
