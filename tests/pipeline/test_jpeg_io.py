@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
 from photoq.pipeline.decode import decode_for_analysis, decode_for_develop
 from photoq.pipeline.exporters import get_exporter
+from photoq.pipeline.jpeg_encode import encode_jpeg
 from photoq.pipeline.jpeg_segments import with_metadata
 from tests.conftest import CORPUS
 
@@ -66,3 +68,55 @@ def test_segments_are_refused_when_they_cannot_fit() -> None:
     with pytest.raises(ValueError, match="not a JPEG"):
         with_metadata(b"PNG", exif=None, icc=None)
     assert with_metadata(plain, exif=None, icc=None) == plain
+
+
+def _photo_like(height: int, width: int) -> np.ndarray:
+    """Smooth gradients plus grain: both kinds of content a camera JPEG holds."""
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x * 255 // width, y * 255 // height, (x + y) * 127 // (width + height)], -1)
+    grain = np.random.default_rng(7).integers(-20, 21, (height, width, 3))
+    return np.clip(base + grain, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("full_chroma", [True, False])
+def test_banded_encode_is_the_one_piece_encode_byte_for_byte(
+    full_chroma: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rgb = _photo_like(1701, 2403)  # odd sizes: the last band and the right edge are partial
+    whole = encode_jpeg(rgb, quality=90, full_chroma=full_chroma, bands=1)
+    bands: list[tuple[int, ...]] = []
+    imencode = cv2.imencode
+
+    def counting(ext: str, img: np.ndarray, params: list[int]) -> tuple[bool, np.ndarray]:
+        bands.append(img.shape)
+        return imencode(ext, img, params)
+
+    monkeypatch.setattr(cv2, "imencode", counting)
+    banded = encode_jpeg(rgb, quality=90, full_chroma=full_chroma, bands=3)
+    mcu = 8 if full_chroma else 16
+    assert len(bands) == 3  # really three encodes (finishing in any order), cut on MCU rows
+    assert sum(shape[0] % mcu != 0 for shape in bands) == 1  # only the last band is partial
+    assert sum(shape[0] for shape in bands) == 1701
+    assert banded == whole  # the join is exactly libjpeg's own stream with restart markers
+    numbers = [banded[i + 1] - 0xD0 for i in range(len(banded) - 1)
+               if banded[i] == 0xFF and 0xD0 <= banded[i + 1] <= 0xD7]  # fmt: skip
+    assert numbers == [n % 8 for n in range(-(-1701 // mcu) - 1)]  # one per MCU row
+    for decoded in (_pillow_pixels(banded), _opencv_pixels(banded)[..., ::-1]):
+        assert decoded.shape == rgb.shape
+        assert np.abs(decoded.astype(int) - rgb).mean() < 12  # and it is the picture (±20 grain)
+
+
+def _pillow_pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def _opencv_pixels(data: bytes) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def test_small_pictures_are_encoded_in_one_piece() -> None:
+    rgb = _photo_like(100, 150)
+    assert encode_jpeg(rgb, quality=80, full_chroma=False, bands=4) == encode_jpeg(
+        rgb, quality=80, full_chroma=False, bands=1
+    )
