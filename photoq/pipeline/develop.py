@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from photoq.pipeline.bands import per_band
 from photoq.pipeline.develop_color import (
     adjust_hsl,
     grayscale,
@@ -101,7 +102,7 @@ def develop8(img: Image, s: DevelopSettings, grey_amount: float = 1.0) -> Image:
         )
     colour = not s.convert_to_grayscale or grey_amount < 1
     if colour and s.saturation:
-        out = saturate(out, s.saturation)  # exact per pixel: full size, one pass
+        out = per_band(saturate, out, saturation=s.saturation)  # exact, full size
     colour = colour and hsl_active(s)
     if colour or local_active(s):
         out = _half_size_stage(out, s, colour=bool(colour))
@@ -142,10 +143,14 @@ def _add_upsampled_difference(img: Image, changed: Image, half: Image) -> Image:
     low, high = cv2.minMaxLoc(shifted.reshape(shifted.shape[0], -1))[:2]
     if low > 0 and high < 255:
         up = cv2.resize(shifted, (width, height), interpolation=cv2.INTER_LINEAR)
-        return cv2.addWeighted(img, 1.0, up, 1.0, -128.0)
+        return per_band(_add_shifted, img, up)
     delta = cv2.subtract(changed, half, dtype=cv2.CV_16S)
     delta = cv2.resize(delta, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.add(img, delta, dtype=cv2.CV_8U)
+
+
+def _add_shifted(img: Image, shifted: Image, dst: Image) -> Image:
+    return cv2.addWeighted(img, 1.0, shifted, 1.0, -128.0, dst=dst)
 
 
 def _full_size_stage(

@@ -77,15 +77,16 @@ def grayscale(img: Image) -> Image:
     return cv2.merge((grey, grey, grey))
 
 
-def saturate(img: Image, saturation: float) -> Image:
+def saturate(img: Image, saturation: float, dst: Image | None = None) -> Image:
     """Scale chroma around the pixel's luma: −100 is grey, +100 doubles the colour.
 
-    ``luma + f·(rgb − luma)`` is linear in RGB, so it is one 3×3 ``cv2.transform`` pass.
+    ``luma + f·(rgb − luma)`` is linear in RGB, so it is one 3×3 ``cv2.transform`` pass
+    (into ``dst`` when given).
     """
     factor = 1.0 + saturation / 100
     luma = np.array(_LUMA, dtype=np.float32)
     matrix = factor * np.eye(3, dtype=np.float32) + (1.0 - factor) * np.outer(np.ones(3), luma)
-    return cv2.transform(img, matrix.astype(np.float32))
+    return cv2.transform(img, matrix.astype(np.float32), dst=dst)
 
 
 def hsl_active(s: DevelopSettings) -> bool:

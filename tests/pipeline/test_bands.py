@@ -1,0 +1,59 @@
+"""Band-parallel stages: every row once, and exactly the one-piece result."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from photoq.pipeline import bands
+from photoq.pipeline.develop import render
+from photoq.pipeline.preset_model import DevelopSettings
+from tests.conftest import CORPUS
+
+PHOTO = CORPUS / "hdkai+Raw-IO/test/media/group/1.jpg"
+# Every control the bands touch (saturation, local maps, add-back, sharpening), and the rest.
+EVERYTHING = DevelopSettings(
+    exposure=0.3, contrast=20, highlights=-30, shadows=30, vibrance=20, saturation=10,
+    clarity=40, dehaze=25, vignette=-15, sharpness=60, hsl_hue=(10, 0, 0, 0, 0, -5, 0, 0),
+    crop_left=0.02, crop_right=0.97, crop_angle=1.5,
+)  # fmt: skip
+
+
+@pytest.fixture
+def threads():
+    """OpenCV's thread count, restored after the test."""
+    before = cv2.getNumThreads()
+    yield cv2.setNumThreads
+    cv2.setNumThreads(before)
+
+
+def test_bands_cover_every_row_once(threads) -> None:
+    threads(3)
+    seen: list[tuple[int, int]] = []
+    bands.in_bands(4000, 1000, lambda top, bottom: seen.append((top, bottom)))
+    assert sorted(seen) == [(0, 1333), (1333, 2666), (2666, 4000)]
+    seen.clear()
+    bands.in_bands(400, 1000, lambda top, bottom: seen.append((top, bottom)))
+    assert seen == [(0, 400)]  # below a megapixel a thread costs more than it saves
+
+
+def test_a_banded_render_is_the_one_band_render_exactly(threads, monkeypatch) -> None:
+    with Image.open(PHOTO) as im:
+        photo = np.asarray(im.convert("RGB").resize((2400, 1800)))
+    threads(1)
+    whole = render(photo, EVERYTHING)
+    threads(4)
+    calls: list[tuple[int, int]] = []
+    in_bands = bands.in_bands
+
+    def recording(height: int, width: int, work) -> None:
+        in_bands(
+            height, width, lambda top, bottom: (calls.append((top, bottom)), work(top, bottom))
+        )
+
+    monkeypatch.setattr(bands, "in_bands", recording)
+    banded = render(photo, EVERYTHING)
+    assert len(calls) > 4  # several stages, each in more than one band (sharpening too)
+    np.testing.assert_array_equal(banded, whole)
