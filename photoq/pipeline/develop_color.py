@@ -29,17 +29,21 @@ Everything here runs as OpenCV uint8 operations with 256-entry lookup tables: no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from photoq.pipeline.bands import per_band
+
 if TYPE_CHECKING:
     from photoq.pipeline.preset_model import DevelopSettings
 
 # uint8 RGB (H, W, 3). cv2's stubs type every result loosely, hence Any for the dtype.
 Image = NDArray[Any]
+Table = NDArray[np.uint8]
 REFERENCE_KELVIN = 5500.0
 WB_STOPS = 0.5  # ±100 temperature/tint moves a channel by this many stops
 HUE_SHIFT_DEG = 30.0
@@ -94,38 +98,73 @@ def hsl_active(s: DevelopSettings) -> bool:
 
 
 def adjust_hsl(img: Image, s: DevelopSettings) -> Image:
-    """Vibrance and the eight-band HSL controls, through HSV with per-hue lookup tables."""
+    """Vibrance and the eight-band HSL controls, through HSV with per-hue lookup tables.
+
+    The colour conversions use OpenCV's threads; the per-pixel steps between them run in
+    bands on every core (:mod:`~photoq.pipeline.bands`).
+    """
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV_FULL)
-    h, sat, val = cv2.split(hsv)
-    weights = band_weights()
-    if any(s.hsl_luminance):
-        lum = weights @ (np.array(s.hsl_luminance) / 100 * LUMA_SPAN)
-        scaled = cv2.multiply(val, sat, scale=1 / 255)  # V·S: grey pixels get no change
-        up = _table(np.clip(lum, 0, 1) * 255)
-        down = _table(np.clip(-lum, 0, 1) * 255)
-        if up.any():
-            val = cv2.add(val, cv2.multiply(scaled, cv2.LUT(h, up), scale=1 / 255))
-        if down.any():
-            val = cv2.subtract(val, cv2.multiply(scaled, cv2.LUT(h, down), scale=1 / 255))
-    if s.vibrance:
-        x = np.arange(256) / 255.0
-        sat = cv2.LUT(sat, _table(255 * x * (1 + s.vibrance / 100 * (1 - x))))
-    if any(s.hsl_saturation):
-        gain = 1 + weights @ (np.array(s.hsl_saturation) / 100)
-        sat = cv2.multiply(sat, cv2.LUT(h, _table(gain * 128)), scale=1 / 128)
-    if any(s.hsl_hue):
-        shift = weights @ (np.array(s.hsl_hue) / 100 * HUE_SHIFT_DEG)
-        hue = np.rint(np.arange(256) + shift * 256 / 360) % 256
-        h = cv2.LUT(h, hue.astype(np.uint8))
+    adjusted = per_band(_adjust_hsv, hsv, tables=_HslTables.of(s))
     # An 8-bit HSV round trip alone moves colours by up to ~5 levels (1.4° hue steps), so only
     # the *difference* the adjustments make is added: untouched hues stay exactly as they were.
-    new = cv2.cvtColor(cv2.merge((h, sat, val)), cv2.COLOR_HSV2RGB_FULL)
+    new = cv2.cvtColor(adjusted, cv2.COLOR_HSV2RGB_FULL)
     same = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
-    # img + (new − same) = new + (img − same); the round-trip error img − same is at most 9
-    # levels over all 2²⁴ colours, so it travels exactly as uint8 offset by 128 and both steps
-    # stay on OpenCV's fast 8-bit path.
+    return per_band(_add_change, img, new, same)
+
+
+@dataclass(frozen=True)
+class _HslTables:
+    """256-entry tables indexed by hue (``raise``, ``lower``, ``saturation``, ``hue``) or by
+    saturation (``vibrance``); ``None`` where the control is off."""
+
+    raise_: Table | None
+    lower: Table | None
+    vibrance: Table | None
+    saturation: Table | None
+    hue: Table | None
+
+    @classmethod
+    def of(cls, s: DevelopSettings) -> _HslTables:
+        weights = band_weights()
+        lum = weights @ (np.array(s.hsl_luminance) / 100 * LUMA_SPAN)
+        up, down = _table(np.clip(lum, 0, 1) * 255), _table(np.clip(-lum, 0, 1) * 255)
+        x = np.arange(256) / 255.0
+        gain = 1 + weights @ (np.array(s.hsl_saturation) / 100)
+        shift = weights @ (np.array(s.hsl_hue) / 100 * HUE_SHIFT_DEG)
+        return cls(
+            raise_=up if up.any() else None,
+            lower=down if down.any() else None,
+            vibrance=_table(255 * x * (1 + s.vibrance / 100 * (1 - x))) if s.vibrance else None,
+            saturation=_table(gain * 128) if any(s.hsl_saturation) else None,
+            hue=(np.rint(np.arange(256) + shift * 256 / 360) % 256).astype(np.uint8)
+            if any(s.hsl_hue)
+            else None,
+        )
+
+
+def _adjust_hsv(hsv: Image, tables: _HslTables, dst: Image) -> Image:
+    h, sat, val = cv2.split(hsv)
+    if tables.raise_ is not None or tables.lower is not None:
+        scaled = cv2.multiply(val, sat, scale=1 / 255)  # V·S: grey pixels get no change
+        if tables.raise_ is not None:
+            val = cv2.add(val, cv2.multiply(scaled, cv2.LUT(h, tables.raise_), scale=1 / 255))
+        if tables.lower is not None:
+            val = cv2.subtract(val, cv2.multiply(scaled, cv2.LUT(h, tables.lower), scale=1 / 255))
+    if tables.vibrance is not None:
+        sat = cv2.LUT(sat, tables.vibrance)
+    if tables.saturation is not None:
+        sat = cv2.multiply(sat, cv2.LUT(h, tables.saturation), scale=1 / 128)
+    if tables.hue is not None:
+        h = cv2.LUT(h, tables.hue)
+    return cv2.merge((h, sat, val), dst=dst)
+
+
+def _add_change(img: Image, new: Image, same: Image, dst: Image) -> Image:
+    """``img + (new − same)``, written as ``new + (img − same)``: the round-trip error
+    ``img − same`` is at most 9 levels over all 2²⁴ colours, so it travels exactly as uint8
+    offset by 128 and both steps stay on OpenCV's fast 8-bit path."""
     error = cv2.addWeighted(img, 1.0, same, -1.0, 128.0)
-    return cv2.addWeighted(new, 1.0, error, 1.0, -128.0)
+    return cv2.addWeighted(new, 1.0, error, 1.0, -128.0, dst=dst)
 
 
 def band_weights() -> NDArray[np.float64]:
