@@ -139,18 +139,26 @@ def _add_upsampled_difference(img: Image, changed: Image, half: Image) -> Image:
     clipped: then the same computation runs in int16.
     """
     height, width = img.shape[:2]
-    shifted = cv2.addWeighted(changed, 1.0, half, -1.0, 128.0)
+    shifted = per_band(_shifted_difference, changed, half)
     low, high = cv2.minMaxLoc(shifted.reshape(shifted.shape[0], -1))[:2]
     if low > 0 and high < 255:
         up = cv2.resize(shifted, (width, height), interpolation=cv2.INTER_LINEAR)
         return per_band(_add_shifted, img, up)
     delta = cv2.subtract(changed, half, dtype=cv2.CV_16S)
     delta = cv2.resize(delta, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(img, delta, dtype=cv2.CV_8U)
+    return per_band(_add_delta, img, delta)
+
+
+def _shifted_difference(changed: Image, original: Image, dst: Image) -> Image:
+    return cv2.addWeighted(changed, 1.0, original, -1.0, 128.0, dst=dst)
 
 
 def _add_shifted(img: Image, shifted: Image, dst: Image) -> Image:
     return cv2.addWeighted(img, 1.0, shifted, 1.0, -128.0, dst=dst)
+
+
+def _add_delta(img: Image, delta: Image, dst: Image) -> Image:
+    return cv2.add(img, delta, dst=dst, dtype=cv2.CV_8U)
 
 
 def _full_size_stage(

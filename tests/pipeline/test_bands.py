@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoq.pipeline import bands
+from photoq.pipeline import bands, develop
 from photoq.pipeline.develop import render
 from photoq.pipeline.preset_model import DevelopSettings
 from tests.conftest import CORPUS
@@ -19,6 +19,10 @@ EVERYTHING = DevelopSettings(
     clarity=40, dehaze=25, vignette=-15, sharpness=60, hsl_hue=(10, 0, 0, 0, 0, -5, 0, 0),
     crop_left=0.02, crop_right=0.97, crop_angle=1.5,
 )  # fmt: skip
+
+
+# Strong enough that a half-size difference leaves −127…126: the add-back's int16 path.
+STRONG = DevelopSettings(dehaze=100, clarity=100, vignette=-100, hsl_hue=(100,) * 8, sharpness=20)
 
 
 @pytest.fixture
@@ -39,11 +43,14 @@ def test_bands_cover_every_row_once(threads) -> None:
     assert seen == [(0, 400)]  # below a megapixel a thread costs more than it saves
 
 
-def test_a_banded_render_is_the_one_band_render_exactly(threads, monkeypatch) -> None:
+@pytest.mark.parametrize(("settings", "wide"), [(EVERYTHING, False), (STRONG, True)])
+def test_a_banded_render_is_the_one_band_render_exactly(
+    settings: DevelopSettings, wide: bool, threads, monkeypatch
+) -> None:
     with Image.open(PHOTO) as im:
         photo = np.asarray(im.convert("RGB").resize((2400, 1800)))
     threads(1)
-    whole = render(photo, EVERYTHING)
+    whole = render(photo, settings)
     threads(4)
     calls: list[tuple[int, int]] = []
     in_bands = bands.in_bands
@@ -54,6 +61,12 @@ def test_a_banded_render_is_the_one_band_render_exactly(threads, monkeypatch) ->
         )
 
     monkeypatch.setattr(bands, "in_bands", recording)
-    banded = render(photo, EVERYTHING)
+    int16: list[bool] = []
+    add_delta = develop._add_delta
+    monkeypatch.setattr(
+        develop, "_add_delta", lambda *a, **k: (int16.append(True), add_delta(*a, **k))[1]
+    )
+    banded = render(photo, settings)
     assert len(calls) > 4  # several stages, each in more than one band (sharpening too)
+    assert bool(int16) == wide  # the strong preset takes the int16 add-back, in bands too
     np.testing.assert_array_equal(banded, whole)
