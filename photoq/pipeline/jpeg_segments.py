@@ -50,4 +50,5 @@ def with_metadata(jpeg: bytes, *, exif: bytes | None, icc: bytes | None) -> byte
         added += _segment(APP1, exif)
     if icc:
         added += icc_segments(icc)
-    return jpeg[:at] + added + jpeg[at:]
+    # One copy of the (megabytes of) scan data, not two: join reads the tail through a view.
+    return b"".join((jpeg[:at], added, memoryview(jpeg)[at:]))
