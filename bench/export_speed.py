@@ -19,6 +19,11 @@ the same run and interleaved so machine load hits every row alike (medians):
 * **render only** — ``render`` alone on the decoded pixels;
 * **libvips** — pyvips decode → resize to photoq's output size → JPEG q90 encode, for scale.
 
+photoq spreads its work over the cores OpenCV may use (``cv2 threads``, printed: its own
+threaded operations, the develop stages it runs in row bands, the JPEG encode in bands joined at
+restart markers); Pillow's floor runs on one core, libvips on all. The ``cpu ms`` column is the
+process CPU time per photo, all threads together: the work done, whatever the cores.
+
 Every row runs in this one process with glibc's malloc tuned as photoq's worker processes tune
 it (``photoq/memory.py``: large blocks reused instead of page-faulted in afresh), the floor
 included; ``--no-reuse-memory`` measures without.
@@ -115,10 +120,11 @@ def vips(path: Path) -> None:
     image.resize(0.98).write_to_buffer(".jpg", Q=90)
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
 
 
 def main() -> None:
@@ -150,18 +156,19 @@ def main() -> None:
         print(f"libvips row skipped: {exc}")
     for fn in rows.values():  # warm-up: imports, first-call costs
         fn(paths[0])
-    times: dict[str, list[float]] = {name: [] for name in rows}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
     for _ in range(args.repeats):
         for path in paths:
             for name, fn in rows.items():  # interleaved: load drifts hit every row alike
                 times[name].append(timed(lambda fn=fn, path=path: fn(path)))
-    base = statistics.median(times["floor: Pillow decode + encode q90"])
+    base = statistics.median(wall for wall, _ in times["floor: Pillow decode + encode q90"])
     print(f"{args.photos} photo(s) × {args.repeats} repeats, {SIZE[0]}×{SIZE[1]}, "
           f"cv2 threads {cv2.getNumThreads()}, malloc reuses freed memory: {tuned}")  # fmt: skip
-    print(f"{'':44s} {'ms/photo':>9s} {'× floor':>8s}")
+    print(f"{'':44s} {'ms/photo':>9s} {'× floor':>8s} {'cpu ms':>7s}")
     for name, values in times.items():
-        ms = statistics.median(values)
-        print(f"{name:44s} {ms:9.0f} {ms / base:8.2f}")
+        ms = statistics.median(wall for wall, _ in values)
+        cpu = statistics.median(cpu for _, cpu in values)
+        print(f"{name:44s} {ms:9.0f} {ms / base:8.2f} {cpu:7.0f}")
 
 
 if __name__ == "__main__":

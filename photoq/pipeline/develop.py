@@ -13,9 +13,11 @@ is written down in :mod:`~photoq.pipeline.develop_tone`, :mod:`~photoq.pipeline.
 and :mod:`~photoq.pipeline.develop_local`; ``tests/pipeline/test_develop.py`` checks it.
 
 **Speed.** Global controls never touch a float image: they are folded into 256-entry tables
-applied with ``cv2.LUT``/``cv2.addWeighted`` on uint8. Float work is done only on the small
-guide. On a 24 MP photo with every control active this is a few hundred ms on one core
-(``bench/export_speed.py`` measures it against the decode + encode floor).
+applied with ``cv2.LUT``/``cv2.addWeighted`` on uint8. Float work is done only on the
+half-size copy and the small guide. Stages OpenCV runs on one core go in row bands on every
+core (:mod:`~photoq.pipeline.bands`). On a 24 MP photo with every control active this is
+~270 ms of CPU and ~170–210 ms on two cores (``bench/export_speed.py`` measures it against the
+decode + encode floor).
 
 **Blend** 0…1 scales the preset toward neutral (:meth:`DevelopSettings.blended`): 0 returns
 the original exactly, 1 the full preset; a grayscale conversion is mixed with the colour
