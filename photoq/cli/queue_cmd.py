@@ -110,9 +110,7 @@ def purge(
     with manager() as m:
         names = m.resolve_queues(queue)
         if not yes:
-            rows = [r for r in m.get_queue_stats() if r.queue in names]
-            waiting = sum(r.waiting + r.pending + r.retrying for r in rows)
-            question = f"Purge {waiting} waiting jobs from {listed(names)}?"
+            question = f"Purge {m.count_waiting(names)} waiting jobs from {listed(names)}?"
             echoed = sys.stdin.isatty()  # a piped answer leaves the prompt's line open
             try:  # typer's confirm leaves its prompt's last space on stdout: keep it off
                 with redirect_stdout(sys.stderr):

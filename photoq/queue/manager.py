@@ -171,6 +171,13 @@ class JobQueueManager:
             status=status, session_id=session_id, limit=limit, offset=offset
         )
 
+    def count_waiting(self, queues: list[str]) -> int:
+        """Jobs of ``queues`` not yet started (queued, pending or retrying): what a purge
+        would cancel. The catalog alone answers; the broker is not asked."""
+        counts = queue_counts(self.catalog, queues)
+        waiting = (JobStatus.QUEUED, JobStatus.PENDING, JobStatus.RETRYING)
+        return sum(counts[name].count(status) for name in queues for status in waiting)
+
     def get_queue_stats(self) -> list[QueueStats]:
         """Per queue: waiting (by priority), running, finished counts, paused flag, oldest
         waiting age, throughput over the last minute and the broker's message count."""
