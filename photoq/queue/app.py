@@ -17,7 +17,15 @@ from photoq.queue.priority import (
     to_broker_priority,
 )
 from photoq.queue.recovery import RecoverHeldJobs
-from photoq.queue.routing import ALL_QUEUES, MAINTENANCE_QUEUE, QueueName, task_routes
+from photoq.queue.routing import (
+    AGE_WAITING_JOBS,
+    ALL_QUEUES,
+    CLEANUP_OLD_RESULTS,
+    MAINTENANCE_QUEUE,
+    UPDATE_SYSTEM_METRICS,
+    QueueName,
+    task_routes,
+)
 from photoq.queue.worker_control import ApplyPausedQueues
 
 TASK_MODULES = [
@@ -53,9 +61,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """The periodic tasks of ``photoq beat``. Each message expires after one period, so a beat
     running while no worker does leaves no backlog of stale maintenance behind."""
     periods = {
-        "photoq.age_waiting_jobs": settings.aging_interval,
-        "photoq.update_system_metrics": settings.metrics_interval,
-        "photoq.cleanup_old_results": settings.cleanup_interval,
+        AGE_WAITING_JOBS: settings.aging_interval,
+        UPDATE_SYSTEM_METRICS: settings.metrics_interval,
+        CLEANUP_OLD_RESULTS: settings.cleanup_interval,
     }
     return {
         name.removeprefix("photoq."): {

@@ -23,7 +23,14 @@ from photoq.queue import app
 from photoq.queue.broker import broker_depths
 from photoq.queue.dispatch import publish
 from photoq.queue.priority import MAX_PRIORITY, Priority
-from photoq.queue.routing import ALL_QUEUES, EXPORT_PHOTO, QueueName
+from photoq.queue.routing import (
+    AGE_WAITING_JOBS,
+    ALL_QUEUES,
+    CLEANUP_OLD_RESULTS,
+    EXPORT_PHOTO,
+    UPDATE_SYSTEM_METRICS,
+    QueueName,
+)
 from photoq.queue.tracking import catalog
 
 log = logging.getLogger(__name__)
@@ -41,7 +48,7 @@ NEXT_TIER = {
 TEMP_FILE_GRACE_S = 3600.0
 
 
-@app.task(name="photoq.age_waiting_jobs", ignore_result=True)
+@app.task(name=AGE_WAITING_JOBS, ignore_result=True)
 def age_waiting_jobs() -> list[int]:
     """Priority aging, so low work never starves behind a stream of high work: every job
     queued longer than PHOTOQ_AGING_AFTER moves up one tier under a fresh message (the old
@@ -58,7 +65,7 @@ def age_waiting_jobs() -> list[int]:
     return [d.job_id for d in aged]
 
 
-@app.task(name="photoq.cleanup_old_results", ignore_result=True)
+@app.task(name=CLEANUP_OLD_RESULTS, ignore_result=True)
 def cleanup_old_results() -> dict[str, Any]:
     """Delete finished jobs and their attempts past retention, old metric samples, and the
     temporary files of writes that were killed before they finished."""
@@ -83,7 +90,7 @@ def cleanup_old_results() -> dict[str, Any]:
     return summary
 
 
-@app.task(name="photoq.update_system_metrics", ignore_result=True)
+@app.task(name=UPDATE_SYSTEM_METRICS, ignore_result=True)
 def update_system_metrics() -> dict[str, Any]:
     """Record CPU, memory, disk of PHOTOQ_HOME, queue depths and (with NVML) GPU use."""
     settings = get_settings()

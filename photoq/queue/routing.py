@@ -18,11 +18,10 @@ ALL_QUEUES: tuple[str, ...] = tuple(q.value for q in QueueName)
 DEFAULT_WORKER_QUEUES: tuple[str, ...] = (QueueName.HIGH, QueueName.MEDIUM, QueueName.LOW)
 #: Beat's periodic tasks: every worker consumes it, and pausing photo work never stops it.
 MAINTENANCE_QUEUE = "maintenance"
-MAINTENANCE_TASKS = (
-    "photoq.age_waiting_jobs",
-    "photoq.cleanup_old_results",
-    "photoq.update_system_metrics",
-)
+AGE_WAITING_JOBS = "photoq.age_waiting_jobs"
+CLEANUP_OLD_RESULTS = "photoq.cleanup_old_results"
+UPDATE_SYSTEM_METRICS = "photoq.update_system_metrics"
+MAINTENANCE_TASKS = (AGE_WAITING_JOBS, CLEANUP_OLD_RESULTS, UPDATE_SYSTEM_METRICS)
 
 #: The job kinds the services and the manager queue by name.
 PROCESS_PHOTO = "process_photo"  # the whole analysis of one photo
