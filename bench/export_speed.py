@@ -23,6 +23,7 @@ photoq spreads its work over the cores OpenCV may use (``cv2 threads``, printed:
 threaded operations, the develop stages it runs in row bands, the JPEG encode in bands joined at
 restart markers); Pillow's floor runs on one core, libvips on all. The ``cpu ms`` column is the
 process CPU time per photo, all threads together: the work done, whatever the cores.
+``OPENCV_FOR_THREADS_NUM=1 python bench/export_speed.py`` measures photoq on one core.
 
 Every row runs in this one process with glibc's malloc tuned as photoq's worker processes tune
 it (``photoq/memory.py``: large blocks reused instead of page-faulted in afresh), the floor

@@ -5,7 +5,7 @@ however large the image (resizes, warps, lookup tables and colour conversions al
 OpenCV's own threads). A stage that looks at each pixel alone, or at a few rows around it,
 gives exactly the same result band by band, so :func:`in_bands` runs one band per thread
 OpenCV is allowed (``cv2.getNumThreads()``, which honours ``cv2.setNumThreads`` and
-``OPENCV_NUM_THREADS``) at once: OpenCV releases the GIL, and every band writes its rows
+``OPENCV_FOR_THREADS_NUM``) at once: OpenCV releases the GIL, and every band writes its rows
 straight into the shared result. Measured on a 24 MP picture and two cores, sharpening takes
 16 instead of 26 ms.
 
