@@ -153,7 +153,7 @@ def _decode_pillow(
                         full = decode_jpeg_full(path, orientation)
                         if full is not None:
                             w, h = displayed_size(width, height, orientation)
-                            return DecodedImage(full, fmt, w, h, "jpeg-opencv")
+                            return DecodedImage(full[0], fmt, w, h, full[1])
                 image.load()
                 out: Image.Image = image
                 if out.mode in _SHRINK_FIRST:

@@ -18,12 +18,12 @@ single core, take the one-piece path, which writes the same bytes.
 
 from __future__ import annotations
 
-import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import cv2
-import numpy as np
+
+from photoq.pipeline.jpeg_stream import EOI, RST0, parse_sequential, renumbered
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -32,8 +32,6 @@ __all__ = ["encode_jpeg"]
 
 # Below this many pixels a band's thread and the join cost more than they save.
 MIN_BAND_PIXELS = 1 << 20
-SOF_MARKERS = frozenset((0xC0, 0xC1))  # baseline and extended sequential Huffman frames
-SOS, EOI, RST0 = 0xDA, 0xD9, 0xD0
 
 
 def encode_jpeg(rgb: NDArray[Any], *, quality: int, full_chroma: bool, bands: int) -> bytes:
@@ -81,50 +79,21 @@ def _join(encoded: list[bytes], band_rows: list[int], height: int) -> bytes:
 
     ``band_rows`` gives the MCU rows of every band but the last: one restart interval each.
     """
-    header, sof_height_at, scan = _split(encoded[0])
-    parts = [header[:sof_height_at], struct.pack(">H", height), header[sof_height_at + 2 :]]
-    parts.append(scan)
+    parsed = [parse_sequential(data) for data in encoded]
+    bands = [band for band in parsed if band is not None]
+    first = bands[0] if bands else None
+    if (
+        first is None
+        or len(bands) < len(parsed)
+        or any(band.header_for_height(height) != first.header_for_height(height) for band in bands)
+    ):
+        msg = "the JPEG encoder wrote bands that cannot be joined"  # not with libjpeg
+        raise ValueError(msg)
+    parts = [first.header_for_height(height), first.scan]
     done = 0
-    for rows, data in zip(band_rows, encoded[1:], strict=True):
+    for rows, band in zip(band_rows, bands[1:], strict=True):
         done += rows
-        band_header, at, band_scan = _split(data)
-        if band_header[:at] != header[:at] or band_header[at + 2 :] != header[at + 2 :]:
-            msg = "JPEG bands were encoded with different tables"  # cannot happen with libjpeg
-            raise ValueError(msg)
         parts.append(bytes((0xFF, RST0 + (done - 1) % 8)))
-        parts.append(_renumbered(band_scan, done % 8))
+        parts.append(renumbered(band.scan, done))
     parts.append(bytes((0xFF, EOI)))
     return b"".join(parts)
-
-
-def _split(jpeg: bytes) -> tuple[bytes, int, bytes]:
-    """(headers up to and including SOS, offset of the frame height in them, entropy data)."""
-    at, sof_height_at = 2, -1
-    while at + 4 <= len(jpeg) and jpeg[at] == 0xFF:
-        marker = jpeg[at + 1]
-        (length,) = struct.unpack(">H", jpeg[at + 2 : at + 4])
-        if marker in SOF_MARKERS:
-            sof_height_at = at + 5  # FF Cn, length (2), precision (1), then the height
-        if marker == SOS:
-            end = at + 2 + length
-            if sof_height_at < 0 or jpeg[-2:] != bytes((0xFF, EOI)):
-                break
-            return jpeg[:end], sof_height_at, jpeg[end:-2]
-        at += 2 + length
-    msg = "the JPEG encoder wrote an unexpected stream"
-    raise ValueError(msg)
-
-
-def _renumbered(scan: bytes, shift: int) -> bytes:
-    """``scan`` with every restart marker's number advanced by ``shift`` (mod 8).
-
-    Inside entropy-coded data a 0xFF byte is always followed by a stuffed 0x00 or a marker, so
-    0xFF followed by 0xD0…0xD7 is exactly a restart marker.
-    """
-    if not shift:
-        return scan
-    data = np.frombuffer(scan, dtype=np.uint8).copy()
-    ff = np.flatnonzero(data[:-1] == 0xFF) + 1
-    numbers = ff[(data[ff] & 0xF8) == RST0]
-    data[numbers] = RST0 + ((data[numbers] - RST0 + shift) & 7)
-    return data.tobytes()

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from photoq.pipeline.decode import decode_for_analysis, decode_for_develop
+from photoq.pipeline.decode_jpeg import decode_in_bands
 from photoq.pipeline.exporters import get_exporter
 from photoq.pipeline.jpeg_encode import encode_jpeg
 from photoq.pipeline.jpeg_segments import with_metadata
@@ -120,3 +121,54 @@ def test_small_pictures_are_encoded_in_one_piece() -> None:
     assert encode_jpeg(rgb, quality=80, full_chroma=False, bands=4) == encode_jpeg(
         rgb, quality=80, full_chroma=False, bands=1
     )
+
+
+NIKON = CORPUS / "hdkai+Raw-IO/test/media/align/1.jpg"  # 7360×4912, a restart marker per row
+
+
+def _whole(data: bytes) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB)
+
+
+@pytest.mark.parametrize("bands", [2, 3])
+def test_a_camera_file_with_restart_markers_decodes_in_bands_to_the_same_pixels(bands):
+    if not NIKON.exists():
+        pytest.skip(f"{NIKON} is not present")
+    data = NIKON.read_bytes()
+    banded = decode_in_bands(data, bands=bands)
+    assert banded is not None
+    np.testing.assert_array_equal(banded, _whole(data))  # 4:2:0: chroma seams included
+
+
+@pytest.mark.parametrize("full_chroma", [True, False])
+def test_photoqs_own_exports_decode_in_bands_to_the_same_pixels(full_chroma: bool) -> None:
+    data = encode_jpeg(_photo_like(1701, 2403), quality=85, full_chroma=full_chroma, bands=1)
+    banded = decode_in_bands(data, bands=2)
+    assert banded is not None
+    np.testing.assert_array_equal(banded, _whole(data))
+
+
+def test_the_develop_decode_takes_the_banded_path_and_matches_pillow(monkeypatch, tmp_path):
+    data = encode_jpeg(_photo_like(1701, 2403), quality=90, full_chroma=False, bands=1)
+    path = tmp_path / "export.jpg"
+    path.write_bytes(data)
+    monkeypatch.setattr(cv2, "getNumThreads", lambda: 2)
+    fast = decode_for_develop(path, long_edge=1 << 30)
+    assert fast.source == "jpeg-opencv-bands"
+    np.testing.assert_array_equal(fast.pixels, decode_for_analysis(path, long_edge=1 << 30).pixels)
+
+
+def test_files_that_cannot_be_cut_are_decoded_whole() -> None:
+    rgb = _photo_like(1701, 2403)
+    _, plain = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert decode_in_bands(plain.tobytes(), bands=2) is None  # no restart markers
+    _, two_rows = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_RST_INTERVAL, 2 * 151])
+    assert decode_in_bands(two_rows.tobytes(), bands=2) is None  # not one per block row
+    data = encode_jpeg(rgb, quality=90, full_chroma=False, bands=1)
+    assert decode_in_bands(data, bands=1) is None  # one core: nothing to gain
+    assert decode_in_bands(data[: len(data) // 2], bands=2) is None  # truncated: no EOI
+    marker = data.index(b"\xff\xd3", data.index(b"\xff\xda"))  # in the scan
+    damaged = data[:marker] + b"\xff\x00" + data[marker + 2 :]  # one marker lost
+    assert decode_in_bands(damaged, bands=2) is None
+    small = encode_jpeg(_photo_like(300, 400), quality=90, full_chroma=False, bands=1)
+    assert decode_in_bands(small, bands=2) is None  # under a megapixel a band costs more
