@@ -73,13 +73,16 @@ def decode_in_bands(data: bytes, bands: int) -> Pixels | None:
     stream = parse_sequential(data)
     if stream is None or stream.restart_interval != stream.mcus_per_row:
         return None
+    scan = stream.scan()
+    if scan is None:
+        return None
     rows, (_, block) = stream.mcu_rows, stream.mcu
     count = min(bands, stream.height * stream.width // MIN_BAND_PIXELS)
     # A band from row ``cut`` is decoded from ``cut − 1``: a multiple of 8, so that its restart
     # markers count from RST0 as a scan's must.
     cuts = sorted({8 * round((rows * k / count - 1) / 8) + 1 for k in range(1, count)})
     starts = [0, *(cut for cut in cuts if 1 < cut < rows - 1)]
-    markers = restart_offsets(stream.scan)
+    markers = restart_offsets(scan)
     if len(starts) < 2 or markers is None or len(markers) != rows - 1:
         return None
     ends = [*starts[1:], rows]
@@ -88,11 +91,9 @@ def decode_in_bands(data: bytes, bands: int) -> Pixels | None:
     def decode_band(i: int) -> bool:
         first, last = max(0, starts[i] - 1), min(rows, ends[i] + 1)  # block rows decoded
         begin = 0 if first == 0 else int(markers[first - 1]) + 2
-        end = len(stream.scan) if last == rows else int(markers[last - 1])
+        end = len(scan) if last == rows else int(markers[last - 1])
         height = min(stream.height, last * block) - first * block
-        band = b"".join(
-            (stream.header_for_height(height), memoryview(stream.scan)[begin:end], _EOI)
-        )
+        band = b"".join((stream.header_for_height(height), scan[begin:end], _EOI))
         pixels = _imdecode(band)
         if pixels is None or pixels.shape != (height, stream.width, 3):
             return False

@@ -81,19 +81,20 @@ def _join(encoded: list[bytes], band_rows: list[int], height: int) -> bytes:
     """
     parsed = [parse_sequential(data) for data in encoded]
     bands = [band for band in parsed if band is not None]
+    scans = [scan for band in bands if (scan := band.scan()) is not None]
     first = bands[0] if bands else None
     if (
         first is None
-        or len(bands) < len(parsed)
+        or len(scans) < len(parsed)
         or any(band.header_for_height(height) != first.header_for_height(height) for band in bands)
     ):
         msg = "the JPEG encoder wrote bands that cannot be joined"  # not with libjpeg
         raise ValueError(msg)
-    parts = [first.header_for_height(height), first.scan]
+    parts: list[bytes | memoryview] = [first.header_for_height(height), scans[0]]
     done = 0
-    for rows, band in zip(band_rows, bands[1:], strict=True):
+    for rows, scan in zip(band_rows, scans[1:], strict=True):
         done += rows
         parts.append(bytes((0xFF, RST0 + (done - 1) % 8)))
-        parts.append(renumbered(band.scan, done))
+        parts.append(renumbered(scan, done))
     parts.append(bytes((0xFF, EOI)))
     return b"".join(parts)

@@ -30,13 +30,13 @@ _STANDALONE = frozenset((0x01, *range(RST0, RST0 + 8)))  # markers without a len
 class Sequential:
     """One interleaved sequential scan and the headers before it."""
 
-    header: bytes  # SOI up to and including the SOS segment
-    height_at: int  # offset of the frame's 16-bit height in ``header``
+    jpeg: bytes  # the whole stream
+    scan_at: int  # where the entropy-coded data begins, right after the SOS segment
+    height_at: int  # offset of the frame's 16-bit height
     height: int
     width: int
     mcu: tuple[int, int]  # an MCU's width and height in pixels
     restart_interval: int  # in MCUs; 0: no restart markers
-    scan: bytes  # the entropy-coded data, up to (not including) EOI
 
     @property
     def mcus_per_row(self) -> int:
@@ -47,8 +47,14 @@ class Sequential:
         return -(-self.height // self.mcu[1])
 
     def header_for_height(self, height: int) -> bytes:
+        """The headers (SOI up to and including SOS) with another frame height."""
         at = self.height_at
-        return self.header[:at] + struct.pack(">H", height) + self.header[at + 2 :]
+        return self.jpeg[:at] + struct.pack(">H", height) + self.jpeg[at + 2 : self.scan_at]
+
+    def scan(self) -> memoryview | None:
+        """The entropy-coded data up to EOI (a view, not a copy), or ``None`` without EOI."""
+        end = self.jpeg.find(bytes((0xFF, EOI)), self.scan_at)  # never inside the data
+        return memoryview(self.jpeg)[self.scan_at : end] if end >= 0 else None
 
 
 def parse_sequential(jpeg: bytes) -> Sequential | None:
@@ -81,8 +87,7 @@ def parse_sequential(jpeg: bytes) -> Sequential | None:
 def _sequential(
     jpeg: bytes, scan_at: int, frame: tuple[int, bytes] | None, restart: int, components: int
 ) -> Sequential | None:
-    end = jpeg.find(bytes((0xFF, EOI)), scan_at)  # never inside entropy-coded data
-    if frame is None or end < 0:
+    if frame is None:
         return None
     height_at, body = frame
     height, width, count = struct.unpack(">HHB", body[1:6])
@@ -91,17 +96,17 @@ def _sequential(
     sampling = body[6 + 1 : 6 + 3 * count : 3]
     h_max, v_max = max(s >> 4 for s in sampling), max(s & 15 for s in sampling)
     return Sequential(
-        header=jpeg[:scan_at],
+        jpeg=jpeg,
+        scan_at=scan_at,
         height_at=height_at,
         height=height,
         width=width,
         mcu=(8 * h_max, 8 * v_max),
         restart_interval=restart,
-        scan=jpeg[scan_at:end],
     )
 
 
-def restart_offsets(scan: bytes) -> NDArray[np.intp] | None:
+def restart_offsets(scan: memoryview) -> NDArray[np.intp] | None:
     """Offsets of the restart markers' 0xFF bytes in ``scan``, or ``None`` when the scan holds
     any other marker. In entropy-coded data a 0xFF byte is always followed by a stuffed 0x00
     or a marker, so 0xFF followed by 0xD0…0xD7 is exactly a restart marker."""
@@ -114,7 +119,7 @@ def restart_offsets(scan: bytes) -> NDArray[np.intp] | None:
     return found
 
 
-def renumbered(scan: bytes, shift: int) -> bytes:
+def renumbered(scan: memoryview, shift: int) -> bytes | memoryview:
     """``scan`` with every restart marker's number advanced by ``shift`` (mod 8)."""
     if not shift % 8:
         return scan
