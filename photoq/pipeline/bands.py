@@ -26,17 +26,24 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["in_bands", "per_band"]
+__all__ = ["band_count", "in_bands", "per_band"]
 
 Image = NDArray[Any]
 # A band below this many pixels costs more in thread hand-over than it saves.
 MIN_BAND_PIXELS = 1 << 20
 
 
+def band_count(pixels: int, threads: int | None = None) -> int:
+    """How many bands a picture of ``pixels`` is worth cutting into: one per thread
+    (``threads``, or OpenCV's count), none below :data:`MIN_BAND_PIXELS`; at least one."""
+    threads = cv2.getNumThreads() if threads is None else threads
+    return max(1, min(threads, pixels // MIN_BAND_PIXELS))
+
+
 def in_bands(height: int, width: int, work: Callable[[int, int], object]) -> None:
     """``work(top, bottom)`` for bands of rows covering ``0…height``, in parallel."""
-    count = min(cv2.getNumThreads(), height, height * width // MIN_BAND_PIXELS)
-    if count <= 1:
+    count = min(band_count(height * width), height)
+    if count == 1:
         work(0, height)
         return
     edges = [height * i // count for i in range(count + 1)]

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from photoq.pipeline.bands import band_count
 from photoq.pipeline.jpeg_stream import EOI, parse_sequential, restart_offsets
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ Pixels = npt.NDArray[Any]
 _ROTATE = {3: cv2.ROTATE_180, 6: cv2.ROTATE_90_CLOCKWISE, 8: cv2.ROTATE_90_COUNTERCLOCKWISE}
 _FLIP = {2: 1, 4: 0}  # cv2.flip codes: 1 mirrors left-right, 0 top-bottom
 _IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV ≥ 4.11
-# Below this many pixels a band's thread costs more than it saves.
-MIN_BAND_PIXELS = 1 << 20
 _EOI = bytes((0xFF, EOI))
 
 
@@ -58,7 +57,7 @@ def decode_jpeg_full(path: Path, orientation: int) -> tuple[Pixels, str] | None:
     ``jpeg-opencv-bands``), or ``None`` when OpenCV cannot decode it."""
     data = path.read_bytes()
     source = "jpeg-opencv-bands"
-    pixels = decode_in_bands(data, bands=cv2.getNumThreads())
+    pixels = decode_in_bands(data)
     if pixels is None:
         source = "jpeg-opencv"
         pixels = _imdecode(data)
@@ -67,23 +66,24 @@ def decode_jpeg_full(path: Path, orientation: int) -> tuple[Pixels, str] | None:
     return orient_array(pixels, orientation), source
 
 
-def decode_in_bands(data: bytes, bands: int) -> Pixels | None:
-    """``data`` decoded in up to ``bands`` parallel bands (as stored, not yet oriented), or
-    ``None`` when it has no restart marker after every block row or is too small to gain."""
+def decode_in_bands(data: bytes, bands: int | None = None) -> Pixels | None:
+    """``data`` decoded in up to ``bands`` parallel bands (one per OpenCV thread unless given;
+    as stored, not yet oriented), or ``None`` when it has no restart marker after every block
+    row or is too small to gain."""
     stream = parse_sequential(data)
     if stream is None or stream.restart_interval != stream.mcus_per_row:
         return None
-    scan = stream.scan()
-    if scan is None:
-        return None
     rows, (_, block) = stream.mcu_rows, stream.mcu
-    count = min(bands, stream.height * stream.width // MIN_BAND_PIXELS)
+    count = band_count(stream.height * stream.width, bands)
     # A band from row ``cut`` is decoded from ``cut − 1``: a multiple of 8, so that its restart
     # markers count from RST0 as a scan's must.
     cuts = sorted({8 * round((rows * k / count - 1) / 8) + 1 for k in range(1, count)})
     starts = [0, *(cut for cut in cuts if 1 < cut < rows - 1)]
-    markers = restart_offsets(scan)
-    if len(starts) < 2 or markers is None or len(markers) != rows - 1:
+    if len(starts) < 2:
+        return None
+    scan = stream.scan()
+    markers = restart_offsets(scan) if scan is not None else None
+    if scan is None or markers is None or len(markers) != rows - 1:
         return None
     ends = [*starts[1:], rows]
     out = np.empty((stream.height, stream.width, 3), dtype=np.uint8)

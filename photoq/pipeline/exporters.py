@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
-import cv2
 from PIL import Image
 
 from photoq.pipeline.export_errors import UnknownExportFormat
@@ -115,12 +114,7 @@ class JpegExporter(Exporter):
         icc: bytes | None,
         exif: Image.Exif | None,
     ) -> None:
-        encoded = encode_jpeg(
-            rgb,
-            quality=quality,
-            full_chroma=quality >= JPEG_FULL_CHROMA_QUALITY,
-            bands=cv2.getNumThreads(),
-        )
+        encoded = encode_jpeg(rgb, quality=quality, full_chroma=quality >= JPEG_FULL_CHROMA_QUALITY)
         fh.write(with_metadata(encoded, exif=exif_payload(exif), icc=icc))
 
 

@@ -19,10 +19,12 @@ single core, take the one-piece path, which writes the same bytes.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 import cv2
 
+from photoq.pipeline.bands import band_count
 from photoq.pipeline.jpeg_stream import EOI, RST0, parse_sequential, renumbered
 
 if TYPE_CHECKING:
@@ -30,12 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["encode_jpeg"]
 
-# Below this many pixels a band's thread and the join cost more than they save.
-MIN_BAND_PIXELS = 1 << 20
 
-
-def encode_jpeg(rgb: NDArray[Any], *, quality: int, full_chroma: bool, bands: int) -> bytes:
-    """``rgb`` (H×W×3 uint8) as baseline JPEG bytes, encoded in up to ``bands`` parallel bands.
+def encode_jpeg(
+    rgb: NDArray[Any], *, quality: int, full_chroma: bool, bands: int | None = None
+) -> bytes:
+    """``rgb`` (H×W×3 uint8) as baseline JPEG bytes, encoded in up to ``bands`` parallel bands
+    (one per OpenCV thread unless given).
 
     ``full_chroma`` keeps colour at full resolution (4:4:4); otherwise chroma is halved both
     ways (4:2:0).
@@ -43,7 +45,7 @@ def encode_jpeg(rgb: NDArray[Any], *, quality: int, full_chroma: bool, bands: in
     height, width = rgb.shape[:2]
     mcu = 8 if full_chroma else 16
     mcu_rows = -(-height // mcu)
-    count = max(1, min(bands, mcu_rows, height * width // MIN_BAND_PIXELS))
+    count = min(band_count(height * width, bands), mcu_rows)
     params = [
         cv2.IMWRITE_JPEG_QUALITY, quality,
         cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
@@ -79,22 +81,21 @@ def _join(encoded: list[bytes], band_rows: list[int], height: int) -> bytes:
 
     ``band_rows`` gives the MCU rows of every band but the last: one restart interval each.
     """
-    parsed = [parse_sequential(data) for data in encoded]
-    bands = [band for band in parsed if band is not None]
-    scans = [scan for band in bands if (scan := band.scan()) is not None]
-    first = bands[0] if bands else None
-    if (
-        first is None
-        or len(scans) < len(parsed)
-        or any(band.header_for_height(height) != first.header_for_height(height) for band in bands)
-    ):
-        msg = "the JPEG encoder wrote bands that cannot be joined"  # not with libjpeg
-        raise ValueError(msg)
-    parts: list[bytes | memoryview] = [first.header_for_height(height), scans[0]]
-    done = 0
-    for rows, scan in zip(band_rows, scans[1:], strict=True):
-        done += rows
-        parts.append(bytes((0xFF, RST0 + (done - 1) % 8)))
-        parts.append(renumbered(scan, done))
+    header = None
+    parts: list[bytes | memoryview] = []
+    for data, start in zip(encoded, [0, *accumulate(band_rows)], strict=True):
+        stream = parse_sequential(data)
+        if stream is None or (scan := stream.scan()) is None:
+            msg = "the JPEG encoder wrote an unexpected stream"  # not libjpeg
+            raise ValueError(msg)
+        if header is None:
+            header = stream.header_for_height(height)
+            parts.append(header)
+        elif stream.header_for_height(height) != header:
+            msg = "JPEG bands were encoded with different tables"  # not with libjpeg
+            raise ValueError(msg)
+        else:  # the marker that ends the previous band's last row
+            parts.append(bytes((0xFF, RST0 + (start - 1) % 8)))
+        parts.append(renumbered(scan, start))
     parts.append(bytes((0xFF, EOI)))
     return b"".join(parts)

@@ -123,8 +123,11 @@ def renumbered(scan: memoryview, shift: int) -> bytes | memoryview:
     """``scan`` with every restart marker's number advanced by ``shift`` (mod 8)."""
     if not shift % 8:
         return scan
+    offsets = restart_offsets(scan)
+    if offsets is None:
+        msg = "the scan holds markers other than restart markers"
+        raise ValueError(msg)
     data: NDArray[Any] = np.frombuffer(scan, dtype=np.uint8).copy()
-    ff = np.flatnonzero(data[:-1] == 0xFF) + 1
-    numbers = ff[(data[ff] & 0xF8) == RST0]
+    numbers = offsets + 1
     data[numbers] = RST0 + ((data[numbers] - RST0 + shift) & 7)
     return data.tobytes()
