@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
-from photoq.catalog.job_admin import JobAdmin
+from photoq.catalog.job_admin import WAITING_STATES, JobAdmin
 from photoq.catalog.job_stats import queue_counts
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import JobStatus, utcnow
@@ -175,8 +175,7 @@ class JobQueueManager:
         """Jobs of ``queues`` not yet started (queued, pending or retrying): what a purge
         would cancel. The catalog alone answers; the broker is not asked."""
         counts = queue_counts(self.catalog, queues)
-        waiting = (JobStatus.QUEUED, JobStatus.PENDING, JobStatus.RETRYING)
-        return sum(counts[name].count(status) for name in queues for status in waiting)
+        return sum(counts[name].count(status) for name in queues for status in WAITING_STATES)
 
     def get_queue_stats(self) -> list[QueueStats]:
         """Per queue: waiting (by priority), running, finished counts, paused flag, oldest
