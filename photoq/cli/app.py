@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from photoq import __version__
 from photoq.errors import ConfigError, PhotoqError, ServiceUnavailable, UsageError
 
 app = typer.Typer(
@@ -18,11 +19,34 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # Click hands these down to every sub-command's context.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 EXIT_CODES: dict[type[PhotoqError], int] = {UsageError: 2, ConfigError: 2, ServiceUnavailable: 3}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"photoq {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print photoq's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """photoq: cull, score and develop photo shoots on a Celery + Redis job queue."""
 
 
 def emit_json(data: Any) -> None:

@@ -45,6 +45,9 @@ class LocalWorkers:
                     subprocess.Popen(
                         [
                             sys.executable,
+                            # -P: the caller's working directory stays off sys.path, so a
+                            # folder named photoq there is never imported in its place.
+                            "-P",
                             "-m",
                             "photoq",
                             "worker",
