@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -120,14 +120,21 @@ def restart_offsets(scan: memoryview) -> NDArray[np.intp] | None:
 
 
 def renumbered(scan: memoryview, shift: int) -> bytes | memoryview:
-    """``scan`` with every restart marker's number advanced by ``shift`` (mod 8)."""
-    if not shift % 8:
+    """``scan`` with every restart marker's number advanced by ``shift`` (mod 8).
+
+    ``shift`` is a band's first MCU row, so any size: a 6000-pixel-tall 4:4:4 picture in two
+    bands shifts the second by 375. It is reduced mod 8 first and the numbers are computed in
+    a wide integer type (NumPy 2 refuses a Python int outside 0…255 in uint8 arithmetic).
+    """
+    shift %= 8
+    if not shift:
         return scan
     offsets = restart_offsets(scan)
     if offsets is None:
         msg = "the scan holds markers other than restart markers"
         raise ValueError(msg)
-    data: NDArray[Any] = np.frombuffer(scan, dtype=np.uint8).copy()
+    data: NDArray[np.uint8] = np.frombuffer(scan, dtype=np.uint8).copy()
     numbers = offsets + 1
-    data[numbers] = RST0 + ((data[numbers] - RST0 + shift) & 7)
+    current = data[numbers].astype(np.intp) - RST0
+    data[numbers] = (RST0 + (current + shift) % 8).astype(np.uint8)
     return data.tobytes()
