@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from photoq.catalog.fs_text import FsString, FsText
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
 
@@ -83,8 +85,10 @@ class ShootSession(Base):
     __tablename__ = "sessions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))
-    root: Mapped[str] = mapped_column(Text, unique=True)
+    #: The folder's name; cut to fit the column (see :func:`photoq.catalog.fs_text.fit`).
+    name: Mapped[str] = mapped_column(FsString(255))
+    #: Absolute; like every path and text that may quote one, exact whatever its bytes.
+    root: Mapped[str] = mapped_column(FsText, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -99,7 +103,7 @@ class Photo(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    path: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(FsText)
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -132,7 +136,7 @@ class Photo(Base):
     preset: Mapped[str | None] = mapped_column(String(128))
     #: How strongly the recommended preset applies, 0–100 %.
     preset_blend: Mapped[float | None] = mapped_column(Float)
-    reject_reason: Mapped[str | None] = mapped_column(Text)
+    reject_reason: Mapped[str | None] = mapped_column(FsText)
     #: The preset actually applied (by ``apply_preset``), its version and blend, 0–100 %.
     applied_preset: Mapped[str | None] = mapped_column(String(128))
     applied_version: Mapped[int | None] = mapped_column(Integer)
@@ -169,7 +173,7 @@ class Job(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error_type: Mapped[str | None] = mapped_column(String(128))
-    error_message: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(FsText)
     worker: Mapped[str | None] = mapped_column(String(255))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     retry_of: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
@@ -195,7 +199,7 @@ class JobAttempt(Base):
     #: succeeded | retry | failed | lost | dropped
     outcome: Mapped[str | None] = mapped_column(String(16))
     error_type: Mapped[str | None] = mapped_column(String(128))
-    error_message: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(FsText)
     retry_delay: Mapped[float | None] = mapped_column(Float)
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from photoq import __version__
+from photoq.cli.display import shown
 from photoq.errors import ConfigError, PhotoqError, ServiceUnavailable, UsageError
 
 app = typer.Typer(
@@ -22,8 +23,10 @@ app = typer.Typer(
     # Click hands these down to every sub-command's context.
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# No emoji codes: a file name such as ":fire:.jpg" prints as it is. Untrusted text (names,
+# paths, messages quoting them) goes through photoq.cli.display.shown before it is printed.
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
 EXIT_CODES: dict[type[PhotoqError], int] = {UsageError: 2, ConfigError: 2, ServiceUnavailable: 3}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -67,13 +70,13 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except PhotoqError as exc:
-        err.print(f"photoq: error: {exc}")
+        err.print(f"photoq: error: {shown(exc)}")
         sys.exit(exit_code(exc))
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("PHOTOQ_DEBUG"):
             raise
         err.print(
-            f"photoq: internal error: {type(exc).__name__}: {exc} "
+            f"photoq: internal error: {type(exc).__name__}: {shown(exc)} "
             "(set PHOTOQ_DEBUG=1 for the traceback, and please report it)"
         )
         sys.exit(70)

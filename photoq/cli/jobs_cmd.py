@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Column, Table
 
 from photoq.cli.app import JsonOption, app, emit_json, out
+from photoq.cli.display import shown
 from photoq.errors import UsageError
 
 if TYPE_CHECKING:
@@ -56,13 +56,13 @@ def when(value: datetime | None, fmt: str = "%m-%d %H:%M:%S") -> str:
 
 
 def dash(value: object) -> str:
-    return "-" if value is None else escape(str(value))
+    return "-" if value is None else shown(str(value))
 
 
 def short(text: str | None, width: int = ERROR_WIDTH) -> str:
     """``text`` on one line, cut to ``width`` characters."""
     line = " ".join((text or "-").split())
-    return escape(line if len(line) <= width else line[: width - 1] + "…")
+    return shown(line if len(line) <= width else line[: width - 1] + "…")
 
 
 @jobs_app.command("list")
@@ -98,7 +98,7 @@ def list_jobs(
     for j in jobs:
         numbers = (str(j.priority), f"{j.attempts}/{j.max_retries + 1}")
         subject = (dash(j.photo_id), dash(j.session_id), when(j.created_at))
-        head = (str(j.id), escape(j.kind), j.status, j.queue)
+        head = (str(j.id), shown(j.kind), j.status, j.queue)
         t.add_row(*head, *numbers, *subject, dash(j.error_type))
     out.print(t)
 
@@ -119,7 +119,7 @@ def show(
         emit_json(report.to_dict())
         return
     j, full = report.job, "%Y-%m-%d %H:%M:%S"
-    out.print(f"[bold]job {j.id}[/bold] {escape(j.kind)}: {j.status}")
+    out.print(f"[bold]job {j.id}[/bold] {shown(j.kind)}: {j.status}")
     fields = {
         "queue": f"{j.queue}, priority {j.priority}",
         "attempts": f"{j.attempts} of {j.max_retries + 1}",
@@ -130,9 +130,9 @@ def show(
     for step in ("created", "queued", "started", "finished"):
         fields[step] = when(getattr(j, f"{step}_at"), full)
     if j.error_type or j.error_message:
-        fields["error"] = escape(f"{j.error_type}: {j.error_message}")
+        fields["error"] = shown(f"{j.error_type}: {j.error_message}")
     if j.result is not None:
-        fields["result"] = escape(str(j.result))
+        fields["result"] = shown(str(j.result))
     if j.retry_of is not None:
         fields["retry of"] = f"job {j.retry_of}"
     if report.retried_as is not None:
@@ -146,7 +146,7 @@ def show(
     t.add_column("error")
     t.add_column("retry in", no_wrap=True, justify="right")
     for a in report.attempts:
-        error = escape(f"{a.error_type}: {a.error_message}") if a.error_type else "-"
+        error = shown(f"{a.error_type}: {a.error_message}") if a.error_type else "-"
         delay = f"{a.retry_delay:.1f}s" if a.retry_delay is not None else "-"
         times = (when(a.started_at), when(a.finished_at))
         t.add_row(str(a.number), dash(a.worker), *times, dash(a.outcome), error, delay)
@@ -241,8 +241,8 @@ def failed(limit: LimitOption = 50, offset: OffsetOption = 0, as_json: JsonOptio
     for j in page.jobs:
         photo = Path(j.photo_path).name if j.photo_path else dash(j.photo_id)
         error = f"{j.error_type or 'error'}: {j.error_message or '-'}"
-        row = (escape(photo), str(j.attempts), when(j.finished_at), short(error))
-        t.add_row(str(j.id), escape(j.kind), *row)
+        row = (shown(photo), str(j.attempts), when(j.finished_at), short(error))
+        t.add_row(str(j.id), shown(j.kind), *row)
     out.print(t)
     if offset or len(page.jobs) < page.total:
         out.print(f"showing {offset + 1}–{offset + len(page.jobs)} of {page.total}")

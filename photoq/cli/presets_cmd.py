@@ -10,6 +10,7 @@ import typer
 
 from photoq.catalog.presets import PresetRepository
 from photoq.cli.app import JsonOption, app, emit_json, err, out
+from photoq.cli.display import shown
 from photoq.config import get_settings
 from photoq.errors import UsageError
 
@@ -35,7 +36,8 @@ def list_presets(as_json: JsonOption = False) -> None:
         return
     for i in infos:
         note = f", {len(i.unsupported)} unsupported settings" if i.unsupported else ""
-        out.print(f"{i.name:<28} v{i.version:<3} {i.source:<10} used {i.usage_count}{note}")
+        name, source = shown(i.name), shown(i.source)
+        out.print(f"{name:<28} v{i.version:<3} {source:<10} used {i.usage_count}{note}")
 
 
 @presets_app.command("show")
@@ -48,13 +50,13 @@ def show(
         emit_json(asdict(info))
         return
     out.print(
-        f"[bold]{info.name}[/bold] v{info.version} ({info.source}), versions "
+        f"[bold]{shown(info.name)}[/bold] v{info.version} ({shown(info.source)}), versions "
         f"{', '.join(map(str, info.versions))}, used {info.usage_count}"
     )
     for key, value in info.settings.items():
-        out.print(f"  {key}: {value}")
+        out.print(f"  {shown(key)}: {shown(value)}")
     for key, value in info.unsupported.items():
-        out.print(f"  [yellow]not rendered[/yellow] {key}: {value}")
+        out.print(f"  [yellow]not rendered[/yellow] {shown(key)}: {shown(value)}")
 
 
 @presets_app.command("import")
@@ -77,10 +79,10 @@ def import_presets(
         return
     for path, r in zip(files, results, strict=True):
         state = "imported as" if r.created else "unchanged,"
-        err.print(f"{path}: {state} {r.name} v{r.version}")
+        err.print(f"{shown(path)}: {state} {shown(r.name)} v{r.version}")
         if r.unsupported:
             listed = ", ".join(f"{k}={v}" for k, v in r.unsupported.items())
-            err.print(f"  not rendered by photoq: {listed}")
+            err.print(f"  not rendered by photoq: {shown(listed)}")
 
 
 @presets_app.command("export")
@@ -96,4 +98,4 @@ def export_preset(
 
     preset, _ = _repo().get(name, version)
     atomic_write_bytes(file, dump_preset(preset).encode(), overwrite=overwrite)
-    err.print(f"wrote {name} to {file}")
+    err.print(f"wrote {shown(name)} to {shown(file)}")

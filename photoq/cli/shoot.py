@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from photoq.cli.app import JsonOption, app, emit_json, err
+from photoq.cli.display import shown
 from photoq.config import get_settings
 from photoq.services.ingest import check_folder
 
@@ -35,6 +36,6 @@ def ingest(
         )
         return
     err.print(
-        f"session {result.session_id}: {len(result.photos)} photos in {result.root} "
+        f"session {result.session_id}: {len(result.photos)} photos in {shown(result.root)} "
         f"({len(result.changed_ids)} new or changed)"
     )

@@ -17,6 +17,7 @@ anything is written.
 
 from __future__ import annotations
 
+import os
 import re
 import string
 from dataclasses import dataclass
@@ -133,7 +134,8 @@ def _check_relative(path: PurePosixPath, template: str) -> None:
         if part == "..":
             msg = f"filename template {template!r} uses '..'; it must stay in the export folder"
             raise UnsafeTemplate(msg)
-        if len(part.encode()) > _MAX_COMPONENT:
+        # The bytes the file system gets: a {stem} that is not UTF-8 keeps its own bytes.
+        if len(os.fsencode(part)) > _MAX_COMPONENT:
             msg = f"filename template {template!r} gives a name longer than {_MAX_COMPONENT} bytes"
             raise UnsafeTemplate(msg)
 

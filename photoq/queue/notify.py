@@ -14,8 +14,21 @@ log = logging.getLogger("photoq.dead")
 WEBHOOK_TIMEOUT_S = 5.0
 
 
+def _unicode(value: Any) -> Any:
+    """``value`` as valid Unicode: a file name's byte that is not UTF-8 (a lone surrogate, as
+    an error message quoting the name carries it) becomes ``\\xNN``, so any JSON parser reads
+    the event (many refuse the ``\\udcNN`` escapes Python would write)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file system name gives
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def dead_job_event(job: JobInfo) -> dict[str, Any]:
-    return {
+    """The webhook's JSON body; every string in it is valid Unicode."""
+    event = {
         "event": "job.dead",
         "job_id": job.id,
         "kind": job.kind,
@@ -27,6 +40,7 @@ def dead_job_event(job: JobInfo) -> dict[str, Any]:
         "worker": job.worker,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+    return {key: _unicode(value) for key, value in event.items()}
 
 
 def notify_dead(job: JobInfo, url: str | None) -> None:

@@ -229,6 +229,17 @@ def test_field_values_cannot_add_folders(tmp_path):
     assert fields_out == tmp_path.resolve() / ".._.._evil-a_b.jpg"
 
 
+def test_stem_that_is_not_utf8_keeps_its_bytes(tmp_path):
+    """{stem} of b"caf\\xe9.jpg" (os.walk gives it with a surrogate) names the export with
+    the same bytes; the 255-byte limit counts those bytes; control characters become "_"."""
+    stem = os.fsdecode(b"caf\xe9\n\x1b[1m")
+    out = _export(np.zeros((4, 4, 3), np.uint8), tmp_path, fields=TemplateFields(stem))
+    assert os.fsencode(out.name) == b"caf\xe9__[1m.jpg"
+    assert os.listdir(os.fsencode(tmp_path)) == [b"caf\xe9__[1m.jpg"]
+    with pytest.raises(UnsafeTemplate, match="255 bytes"):
+        _export(np.zeros((4, 4, 3), np.uint8), tmp_path, fields=TemplateFields("\udce9" * 252))
+
+
 def test_template_fields_render(tmp_path):
     exif = read_exif(_corpus_file(GPS_JPEG))
     fields = TemplateFields.for_photo(
