@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 
+from photoq.catalog.fs_text import fit
 from photoq.catalog.models import Job, Photo, ShootSession, utcnow
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ class PhotoOutcome:
     status: str | None
     error: str | None
     analysis_version: int | None
+    #: The latest job of that kind (None when the photo has none).
+    job_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,13 @@ class PhotoRepository:
         self.catalog = catalog
 
     def session_for_root(self, root: str, name: str) -> int:
-        """The id of the session registered for ``root``, created on first use."""
+        """The id of the session registered for ``root``, created on first use (``name`` cut
+        to fit its column)."""
         with self.catalog.transaction() as db:
             found = db.scalar(select(ShootSession.id).where(ShootSession.root == root))
             if found is not None:
                 return found
-            session = ShootSession(name=name, root=root, created_at=utcnow())
+            session = ShootSession(name=fit(name, 255), root=root, created_at=utcnow())
             db.add(session)
             db.flush()
             return session.id
@@ -202,7 +206,14 @@ class PhotoRepository:
             .subquery()
         )
         stmt = (
-            select(Photo.id, Photo.path, Job.status, Job.error_message, Photo.analysis_version)
+            select(
+                Photo.id,
+                Photo.path,
+                Job.status,
+                Job.error_message,
+                Photo.analysis_version,
+                Job.id,
+            )
             .outerjoin(latest, latest.c.photo_id == Photo.id)
             .outerjoin(Job, Job.id == latest.c.job_id)
             .where(Photo.session_id == session_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from photoq.cli.app import JsonOption, app, emit_json, err, out
+from photoq.cli.display import shown
 from photoq.errors import PhotoqError
 
 if TYPE_CHECKING:
@@ -34,13 +37,14 @@ def _print_human(given: str, analysis: PhotoAnalysis, context: ContextResult) ->
     data = analysis.to_dict()
     exif, quality = data["exif"], data["quality"]
     camera = " ".join(v for v in (exif.get("make"), exif.get("model")) if v) or "-"
-    out.print(f"[bold]{given}[/bold]")
+    out.print(f"[bold]{shown(given)}[/bold]")
     out.print(
         f"  format     {analysis.format}, {analysis.width}×{analysis.height} "
         f"(decoded by {analysis.decoded_by})"
     )
-    out.print(f"  camera     {camera}; lens {exif.get('lens') or '-'}")
-    out.print(f"  captured   {exif.get('captured_at') or '-'}")
+    # EXIF text is the file's own, as untrusted as its name.
+    out.print(f"  camera     {shown(camera)}; lens {shown(exif.get('lens') or '-')}")
+    out.print(f"  captured   {shown(exif.get('captured_at') or '-')}")
     out.print(f"  exposure   {_exposure(exif)}")
     if exif.get("gps_lat") is not None:
         out.print(f"  gps        {exif['gps_lat']:.6f}, {exif['gps_lon']:.6f}")
@@ -95,13 +99,21 @@ def inspect(
                 raise FileNotFoundError(msg)
             analysis = analyse_photo(given)
             context = classify(context_facts(analysis), context_rules)
-        except (PhotoqError, OSError) as exc:
+        except Exception as exc:  # any file that fails is reported, and the rest go on
             failed += 1
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reason = reason or type(exc).__name__
             if as_json:
                 emit_json({"path": str(given), "error": reason, "error_type": type(exc).__name__})
-            else:
-                err.print(f"{given}: error: {reason}")
+            elif isinstance(exc, PhotoqError | OSError):
+                err.print(f"{shown(given)}: error: {shown(reason)}")
+            else:  # a bug in photoq, not a fault of the file's: say so, and how to see more
+                if os.environ.get("PHOTOQ_DEBUG"):
+                    traceback.print_exception(exc)
+                err.print(
+                    f"{shown(given)}: error: {type(exc).__name__}: {shown(reason)} "
+                    "(an internal error; PHOTOQ_DEBUG=1 shows the traceback)"
+                )
             continue
         if as_json:
             emit_json({"path": str(given), **analysis.to_dict(), "context": context.to_dict()})

@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from photoq.cli.app import JsonOption, app, emit_json, err, out
+from photoq.cli.display import shown
 from photoq.config import get_settings
 from photoq.services.ingest import check_folder
 
@@ -107,7 +108,13 @@ def run(
     """Ingest a shoot, analyse every photo through the queue (EXIF, quality, faces, hashes),
     group duplicates, bursts and similar shots, pick the best of each, and summarise.
 
-    A re-run only does what changed; after a crash the next run resumes at once."""
+    A re-run only does what changed; after a crash the next run resumes at once.
+
+    Exit status: 0 only when every photo was analysed and every step asked for (culling,
+    sidecars, develop, export) succeeded; 1 when anything failed: dead photos, the culling
+    job, sidecars not written, presets or exports (the summary says what, and --json has
+    "ok": false and a "failures" list); 2 for bad usage; 3 when the broker or the catalog
+    cannot be reached; 130 when interrupted."""
     from photoq.pipeline.context_rules import load_rules
     from photoq.services.develop_stage import ExportOptions, choose_preset
     from photoq.services.run import RunOptions, run_folder
@@ -129,7 +136,7 @@ def run(
             open_runtime(settings, local_workers=local) as rt,
             _progress_bar(not as_json) as progress,
         ):
-            rt.notice = lambda text: err.print(f"photoq: warning: {text}")
+            rt.notice = lambda text: err.print(f"photoq: warning: {shown(text)}")
             options = RunOptions(
                 sidecars=sidecars,
                 export=export_options,
@@ -147,12 +154,15 @@ def run(
         emit_json(summary.to_dict())
     else:
         _print_summary(summary)
-    if summary.unfinished:
+    if not summary.ok:
+        err.print(f"photoq: error: {shown(summary.headline)}")
         raise typer.Exit(1)
 
 
 def _print_summary(summary: RunSummary) -> None:
-    out.print(f"[bold]{summary.root}[/bold] (session {summary.session_id})")
+    from photoq.services.run_failures import CULLING, NOT_RUN
+
+    out.print(f"[bold]{shown(summary.root)}[/bold] (session {summary.session_id})")
     out.print(
         f"  photos     {summary.photos}  ({summary.queued} queued now, "
         f"{summary.resumed} resumed from an earlier run)"
@@ -160,25 +170,32 @@ def _print_summary(summary: RunSummary) -> None:
     out.print(f"  succeeded  {summary.succeeded}")
     out.print(f"  dead       {len(summary.dead)}")
     for dead in summary.dead:
-        out.print(f"    {dead.path}: {dead.error}")
+        out.print(f"    {shown(dead.path)}: {shown(dead.error)}")
     out.print(f"  groups     {len(summary.groups)}")
     for group in summary.groups:
-        cover = Path(group.cover).name if group.cover else "-"
+        cover = shown(Path(group.cover).name) if group.cover else "-"
         out.print(f"    {group.kind:<8} {len(group.members)} photos, cover {cover}")
     out.print(f"  picks      {len(summary.picks)}")
     out.print(f"  rejects    {len(summary.rejects)}")
     reasons = Counter(_reason_kind(r["reason"]) for r in summary.rejects)
     for reason, count in reasons.most_common(TOP_REASONS):
-        out.print(f"    {count} × {reason}")
+        out.print(f"    {count} × {shown(reason)}")
     if summary.exported:
-        out.print(f"  exported   {len(summary.exported)} → {Path(summary.exported[0]).parent}")
+        out.print(
+            f"  exported   {len(summary.exported)} → {shown(Path(summary.exported[0]).parent)}"
+        )
     if summary.sidecar_errors:
         out.print(
             f"  [yellow]sidecars not written[/yellow] for {len(summary.sidecar_errors)} "
-            f"photo(s), first: {summary.sidecar_errors[0]}"
+            f"photo(s), first: {shown(summary.sidecar_errors[0])}"
         )
     for failure in summary.failed:
-        out.print(f"  [red]{failure['stage']} failed[/red] {failure['path']}: {failure['error']}")
+        where, error = shown(failure["path"]), shown(failure["error"])
+        out.print(f"  [red]{shown(failure['stage'])} failed[/red] {where}: {error}")
+    for f in summary.failures:
+        if f.step == CULLING or f.status == NOT_RUN:
+            job = f" (job {f.job})" if f.job is not None else ""
+            out.print(f"  [red]{f.step} {f.status}[/red]{job}: {shown(f.reason)}")
     if summary.unfinished:
         out.print(
             f"  [yellow]unfinished {summary.unfinished}: workers stopped; "

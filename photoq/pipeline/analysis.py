@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from photoq.errors import PermanentError
 from photoq.pipeline.content_hash import content_hash
 from photoq.pipeline.decode import decode_for_analysis
 from photoq.pipeline.exif import read_exif
@@ -29,6 +30,8 @@ ANALYSIS_VERSION = 2
 #: 1/8 (750 px) would save about 0.3× the decode floor but is below the 1,000 px the measures
 #: are tuned for (at 750/768 the 1,000 vs 1,600 px resolution-independence test fails).
 ANALYSIS_EDGE = 1024
+#: The perceptual hashes need two pixels each way; smaller is no photo to judge.
+MIN_EDGE = 2
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,12 @@ def analyse_photo(path: Path, *, digest: str | None = None, faces: bool = True) 
     """Analyse ``path`` with a single decode; ``digest`` skips re-hashing a known file."""
     exif = read_exif(path)
     decoded = decode_for_analysis(path, long_edge=ANALYSIS_EDGE)
+    if min(decoded.pixels.shape[:2]) < MIN_EDGE:
+        msg = (
+            f"image too small to analyse ({decoded.width}×{decoded.height} px; "
+            f"photoq needs at least {MIN_EDGE}×{MIN_EDGE})"
+        )
+        raise PermanentError(msg)
     return PhotoAnalysis(
         format=decoded.format,
         width=decoded.width,

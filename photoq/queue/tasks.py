@@ -122,21 +122,28 @@ def _group_similar_photos(catalog: Catalog, claim: Claim) -> dict[str, Any]:
     groups = group_photos(facts, options)
     decisions = decide(facts, groups, threshold=settings.pick_threshold)
     repo.save(claim.session_id, groups, decisions)
-    sidecar_errors = _write_sidecars(facts, decisions) if claim.payload.get("sidecars") else []
+    sidecars = bool(claim.payload.get("sidecars"))
+    failures = _write_sidecars(facts, decisions) if sidecars else []
+    kept = failures[:SIDECAR_ERRORS_KEPT]
     picks = sum(d.pick for d in decisions)
     return {
         "groups": len(groups),
         "picks": picks,
         "rejects": len(decisions) - picks,
-        "sidecar_errors": sidecar_errors[:SIDECAR_ERRORS_KEPT],
+        "sidecars": sidecars,  # whether they were asked for (a re-run writes them if not)
+        "sidecar_errors": [f"{path}: {error}" for path, error in kept],
+        # The same, structured, and how many there were in all (only the first are kept).
+        "sidecar_failures": [{"photo": path, "error": error} for path, error in kept],
+        "sidecars_not_written": len(failures),
     }
 
 
-def _write_sidecars(facts: list[PhotoFacts], decisions: list[Decision]) -> list[str]:
+def _write_sidecars(facts: list[PhotoFacts], decisions: list[Decision]) -> list[tuple[str, str]]:
     """Write every photo's sidecar; a folder that cannot take one (read-only card, NAS share)
-    costs that photo its sidecar, not the whole culling. Returns the failures, one line each."""
+    costs that photo its sidecar, not the whole culling. Returns the failures: (photo's path,
+    one-line reason)."""
     paths = {f.id: f.path for f in facts}
-    errors = []
+    errors: list[tuple[str, str]] = []
     for d in decisions:
         try:
             write_sidecar(
@@ -147,9 +154,9 @@ def _write_sidecars(facts: list[PhotoFacts], decisions: list[Decision]) -> list[
                 develop_settings=None,
             )
         except (OSError, SidecarError) as exc:
-            errors.append(f"{paths[d.photo_id]}: {exc}")
+            errors.append((paths[d.photo_id], str(exc)))
     if errors:
-        log.warning("%d sidecar(s) not written, first: %s", len(errors), errors[0])
+        log.warning("%d sidecar(s) not written, first: %s: %s", len(errors), *errors[0])
     return errors
 
 

@@ -19,7 +19,7 @@ from photoq.catalog.photos import PhotoOutcome, PhotoRepository
 from photoq.pipeline.analysis import ANALYSIS_VERSION
 from photoq.queue.dispatch import new_job, republish_unfinished, submit
 from photoq.queue.priority import Priority
-from photoq.queue.routing import APPLY_PRESET, EXPORT_PHOTO, GROUP_PHOTOS, PROCESS_PHOTO
+from photoq.queue.routing import EXPORT_PHOTO, GROUP_PHOTOS, PROCESS_PHOTO
 from photoq.services.develop_stage import (
     ExportOptions,
     PresetChoice,
@@ -27,6 +27,16 @@ from photoq.services.develop_stage import (
     export_picks,
 )
 from photoq.services.ingest import ingest
+from photoq.services.run_failures import (
+    CULLING,
+    DEVELOP,
+    EXPORT,
+    STEP_KINDS,
+    Failure,
+    StageJobs,
+    headline,
+    run_failures,
+)
 from photoq.services.waiting import Progress, wait_for
 
 if TYPE_CHECKING:
@@ -67,14 +77,26 @@ class RunSummary:
     picks: list[str] = field(default_factory=list)
     rejects: list[dict[str, str]] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
-    #: Later stages' dead jobs: {"path", "stage", "error"}.
+    #: This run's preset and export jobs that did not succeed: {"path", "stage", "error"}.
     failed: list[dict[str, str]] = field(default_factory=list)
     #: Sidecars that could not be written (a read-only folder, say), one line each.
     sidecar_errors: list[str] = field(default_factory=list)
+    #: Everything the run did not do (:mod:`photoq.services.run_failures`); empty when ok.
+    failures: list[Failure] = field(default_factory=list)
     elapsed_s: float = 0.0
 
+    @property
+    def ok(self) -> bool:
+        """Every photo analysed and every step asked for done: ``photoq run`` exits 0."""
+        return not self.failures
+
+    @property
+    def headline(self) -> str:
+        """What failed, in one line (empty when ok)."""
+        return headline(self.failures)
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {"ok": self.ok, **asdict(self)}
         data["elapsed_s"] = round(self.elapsed_s, 3)
         return data
 
@@ -116,8 +138,9 @@ def plan_jobs(
     return resumed, submit(rt.app, rt.catalog, specs)
 
 
-def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress | None) -> None:
-    """Group the session's analysed photos and decide picks (one job, waited for)."""
+def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress | None) -> list[int]:
+    """Group the session's analysed photos and decide picks (one job, waited for); returns
+    ``[its id]``."""
     spec = new_job(
         GROUP_PHOTOS,
         Priority.MEDIUM,
@@ -125,12 +148,24 @@ def cull(rt: Runtime, session_id: int, options: RunOptions, progress: Progress |
         session_id=session_id,
         payload={"sidecars": options.sidecars},
     )
-    wait_for(rt, submit(rt.app, rt.catalog, [spec]), progress, "culling")
+    ids = submit(rt.app, rt.catalog, [spec])
+    wait_for(rt, ids, progress, "culling")
+    return ids
 
 
 def summarise(
-    rt: Runtime, session_id: int, root: Path, resumed: int, queued: int, started: float
+    rt: Runtime,
+    session_id: int,
+    root: Path,
+    resumed: int,
+    queued: int,
+    started: float,
+    stages: StageJobs | None = None,
+    *,
+    sidecars: bool = True,
 ) -> RunSummary:
+    """What the run of ``session_id`` did; ``stages``: the later steps' jobs it ran
+    (:data:`~photoq.services.run_failures.StageJobs`), ``sidecars``: whether it asked for them."""
     outcomes = PhotoRepository(rt.catalog).outcomes(session_id, PROCESS_PHOTO)
     dead = [
         DeadPhoto(o.path, o.error or "unknown error")
@@ -138,12 +173,11 @@ def summarise(
         if o.status == JobStatus.DEAD
     ]
     culling = CullingRepository(rt.catalog).view(session_id)
-    photos = PhotoRepository(rt.catalog)
+    failures = run_failures(rt.catalog, session_id, stages or {}, sidecars=sidecars)
     failed = [
-        {"path": o.path, "stage": kind, "error": o.error or "unknown error"}
-        for kind in (APPLY_PRESET, EXPORT_PHOTO)
-        for o in photos.outcomes(session_id, kind)
-        if o.status == JobStatus.DEAD
+        {"path": f.photo, "stage": STEP_KINDS[f.step], "error": f.reason}
+        for f in failures
+        if f.step in (DEVELOP, EXPORT) and f.photo is not None
     ]
     return RunSummary(
         session_id=session_id,
@@ -162,6 +196,7 @@ def summarise(
         sidecar_errors=JobRepository(rt.catalog)
         .latest_result(session_id, GROUP_PHOTOS)
         .get("sidecar_errors", []),
+        failures=failures,
         elapsed_s=time.monotonic() - started,
     )
 
@@ -169,25 +204,57 @@ def summarise(
 def run_folder(
     rt: Runtime, folder: Path, options: RunOptions | None = None, progress: Progress | None = None
 ) -> RunSummary:
-    """Ingest ``folder``, analyse every photo that needs it, then cull the session."""
+    """Ingest ``folder``, analyse every photo that needs it, then cull the session (and
+    develop and export the picks when asked). A step due after the workers stopped is not run;
+    the summary lists it among the failures."""
     options = options or RunOptions()
     started = time.monotonic()
     result = ingest(rt.catalog, folder, home=rt.settings.home)
     resumed, queued = plan_jobs(rt, result.session_id, set(result.changed_ids), options.rules)
-    culling = CullingRepository(rt.catalog)
+    stages: StageJobs = {}
     # An unchanged, already culled shoot needs no worker at all: the summary is in the catalog.
-    if resumed or queued or not culling.is_culled(result.session_id):
+    if resumed or queued or _culling_due(rt, result.session_id, options):
         rt.ensure_workers()
         wait_for(rt, resumed + queued, progress)
+        stages[CULLING] = None
         if _workers_alive(rt):
-            cull(rt, result.session_id, options, progress)
-    if options.preset and _workers_alive(rt):
-        rt.ensure_workers()
-        apply_presets(rt, result.session_id, options.preset, options.sidecars, progress)
-    if options.export and _workers_alive(rt):
-        rt.ensure_workers()
-        export_picks(rt, result.session_id, options.export, progress)
-    return summarise(rt, result.session_id, result.root, len(resumed), len(queued), started)
+            stages[CULLING] = cull(rt, result.session_id, options, progress)
+    if options.preset:
+        stages[DEVELOP] = None
+        if _workers_alive(rt):
+            rt.ensure_workers()
+            stages[DEVELOP] = apply_presets(
+                rt, result.session_id, options.preset, options.sidecars, progress
+            )
+    if options.export:
+        stages[EXPORT] = None
+        if _workers_alive(rt):
+            rt.ensure_workers()
+            stages[EXPORT] = export_picks(rt, result.session_id, options.export, progress)
+    return summarise(
+        rt,
+        result.session_id,
+        result.root,
+        len(resumed),
+        len(queued),
+        started,
+        stages,
+        sidecars=options.sidecars,
+    )
+
+
+def _culling_due(rt: Runtime, session_id: int, options: RunOptions) -> bool:
+    """Whether an unchanged shoot needs culling again: it never was culled, or sidecars are
+    asked for and the last culling wrote none (``--no-sidecars``) or not all of them (say the
+    folder was read-only then)."""
+    if not CullingRepository(rt.catalog).is_culled(session_id):
+        return True
+    if not options.sidecars:
+        return False
+    last = JobRepository(rt.catalog).latest_result(session_id, GROUP_PHOTOS)
+    return last.get("sidecars") is False or bool(
+        last.get("sidecars_not_written") or last.get("sidecar_errors")
+    )
 
 
 def _workers_alive(rt: Runtime) -> bool:

@@ -52,6 +52,8 @@ def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_t
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
+    assert summary["ok"] is True  # every photo, culling, sidecars, presets and exports done
+    assert summary["failures"] == []
     picks = [Path(p).stem for p in summary["picks"]]
     assert picks
     assert len(picks) < 5
@@ -92,6 +94,8 @@ def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_t
 
     # Another preset into the same files: refused file by file unless --overwrite.
     other = photoq(home, "run", str(shoot), "--json", "--preset", "black_and_white", *same)
+    assert other.returncode == 1
+    assert json.loads(other.stdout)["ok"] is False
     failed = json.loads(other.stdout)["failed"]
     assert sorted(Path(f["path"]).stem for f in failed) == sorted(picks)
     assert all(f["stage"] == "export_photo" and "--overwrite" in f["error"] for f in failed)
@@ -100,6 +104,7 @@ def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_t
         home, "run", str(shoot), "--json", "--preset", "black_and_white", *same, "--overwrite"
     )
     assert json.loads(forced.stdout)["failed"] == [], forced.stdout
+    assert forced.returncode == 0, forced.stdout
     with Image.open(out / exported[0]) as im:
         r, g, b = im.convert("RGB").resize((8, 8)).split()
         assert r.tobytes() == g.tobytes() == b.tobytes()  # now grey

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.conftest import CORPUS
 
@@ -57,3 +58,42 @@ def test_human_output_and_missing_file(tmp_path: Path) -> None:
     assert "OLYMPUS CORPORATION E-M1MarkII" in done.stdout
     assert "f/8, ISO 200" in done.stdout
     assert done.stderr.strip() == f"{tmp_path / 'missing.jpg'}: error: no such file"
+
+
+def _bad_files(folder: Path) -> list[Path]:
+    tiny, truncated, empty = folder / "tiny1x1.png", folder / "truncated.jpg", folder / "empty.jpg"
+    Image.new("RGB", (1, 1), (200, 100, 50)).save(tiny)  # no photo: too small to analyse
+    whole = GOOD.read_bytes()
+    truncated.write_bytes(whole[: len(whole) // 3])
+    empty.write_bytes(b"")
+    return [tiny, truncated, empty]
+
+
+def test_every_failing_file_is_one_line_and_the_rest_go_on(tmp_path: Path) -> None:
+    bad = _bad_files(tmp_path)
+    done = inspect(str(GOOD), str(bad[0]), str(bad[1]), str(bad[2]), str(ROTATED))
+    assert done.returncode == 1
+    headers = [line for line in done.stdout.splitlines() if not line.startswith(" ")]
+    assert headers == [str(GOOD), str(ROTATED)]  # both good files, in order
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 3, done.stderr
+    for path, line in zip(bad, errors, strict=True):
+        assert line.startswith(f"{path}: error: ")
+    assert "2×2" in errors[0]  # the 1×1 image's own reason, not a crash of the whole command
+    assert "truncated" in errors[1]
+    assert "empty" in errors[2]
+    assert "internal error:" not in done.stderr  # not the generic handler's exit 70
+
+
+def test_json_gives_a_line_per_file_in_order_failures_included(tmp_path: Path) -> None:
+    bad = _bad_files(tmp_path)
+    done = inspect("--json", str(GOOD), str(bad[0]), str(bad[1]), str(bad[2]), str(ROTATED))
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(GOOD), *map(str, bad), str(ROTATED)]
+    good, tiny, truncated, empty, rotated = lines
+    assert "error" not in good
+    assert "error" not in rotated
+    assert good["exif"]["make"] == "OLYMPUS CORPORATION"
+    assert all(line["error"] and line["error_type"] for line in (tiny, truncated, empty))
+    assert done.stderr == ""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from PIL import Image
 
 from tests.conftest import CORPUS
 
@@ -70,8 +71,9 @@ def test_run_processes_good_photos_and_kills_bad_ones(shoot: Path, short_tmp: Pa
     home = short_tmp / "home"
     before = snapshot(shoot)
     done = photoq(home, "run", str(shoot), "--json")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # three photos are dead: not every photo processed
     summary = json.loads(done.stdout)
+    assert summary["ok"] is False
     assert summary["photos"] == 7
     assert summary["succeeded"] == 4
     dead = {Path(d["path"]).name: d["error"] for d in summary["dead"]}
@@ -79,6 +81,11 @@ def test_run_processes_good_photos_and_kills_bad_ones(shoot: Path, short_tmp: Pa
     assert "truncated" in dead["truncated.jpg"]
     assert "empty" in dead["empty.jpg"]
     assert all("\n" not in reason and reason for reason in dead.values())
+    failed = {Path(f["photo"]).name: f for f in summary["failures"]}
+    assert set(failed) == set(dead)
+    assert all(f["step"] == "analysis" and f["status"] == "dead" for f in failed.values())
+    assert all(failed[name]["reason"] == dead[name] for name in dead)
+    assert done.stderr.strip().splitlines()[-1] == "photoq: error: 3 photo(s) dead"
     after = snapshot(shoot)
     originals = {k: v for k, v in after.items() if not k.endswith(".xmp")}
     assert originals.keys() == before.keys()
@@ -99,9 +106,17 @@ def test_run_processes_good_photos_and_kills_bad_ones(shoot: Path, short_tmp: Pa
 
 def test_rerun_queues_only_what_changed(shoot: Path, short_tmp: Path) -> None:
     home = short_tmp / "home"
-    assert photoq(home, "run", str(shoot), "--json").returncode == 0
-    again = json.loads(photoq(home, "run", str(shoot), "--json").stdout)
+    assert photoq(home, "run", str(shoot), "--json").returncode == 1  # three bad files
+    rerun = photoq(home, "run", str(shoot), "--json")
+    again = json.loads(rerun.stdout)
     assert (again["queued"], again["resumed"], again["succeeded"]) == (0, 0, 4)
+    # The skipped good photos are no failure; the bad ones, unchanged, are still dead.
+    assert rerun.returncode == 1
+    assert sorted(Path(f["photo"]).name for f in again["failures"]) == [
+        "empty.jpg",
+        "notes.jpg",
+        "truncated.jpg",
+    ]
     shutil.copyfile(CORPUS / GOOD[0], shoot / "1.jpg")  # new bytes under an old name
     third = json.loads(photoq(home, "run", str(shoot), "--json").stdout)
     assert third["queued"] == 1
@@ -110,10 +125,11 @@ def test_rerun_queues_only_what_changed(shoot: Path, short_tmp: Path) -> None:
 
 def test_human_output_has_summary(shoot: Path, short_tmp: Path) -> None:
     done = photoq(short_tmp / "home", "run", str(shoot))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     assert "succeeded  4" in done.stdout
     assert "dead       3" in done.stdout
     assert "empty.jpg" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "photoq: error: 3 photo(s) dead"
 
 
 @pytest.mark.parametrize("kind", ["missing", "file"])
@@ -258,7 +274,164 @@ def test_run_on_a_paused_queue_says_so_and_finishes_after_resume(
     finally:
         if run.poll() is None:
             run.kill()
-    assert run.returncode == 0, out
+    assert run.returncode == 1, out  # the shoot's three bad files
     summary = json.loads(out)
     assert summary["succeeded"] == len(GOOD)
     assert summary["unfinished"] == 0
+    assert {f["step"] for f in summary["failures"]} == {"analysis"}
+
+
+# Exit codes: 0 only when every photo was processed and every step asked for succeeded.
+
+SAMPLE = CORPUS / "hdkai+Raw-IO/test/media/group"
+
+
+def _only_bad_files(folder: Path) -> Path:
+    folder.mkdir()
+    whole = (SAMPLE / "1.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.jpg").write_text("this is not a photo\n")
+    Image.new("RGB", (1, 1), (128, 64, 32)).save(folder / "tiny.png")
+    return folder
+
+
+def _good_shoot(folder: Path, names: tuple[str, ...] = ("1.jpg", "12.jpg")) -> Path:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    folder.mkdir()
+    for name in names:
+        shutil.copyfile(SAMPLE / name, folder / name)
+    return folder
+
+
+def test_run_of_only_bad_files_exits_1_with_every_photo_in_failures(
+    tmp_path: Path, short_tmp: Path
+) -> None:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    folder = _only_bad_files(tmp_path / "bad")
+    done = photoq(short_tmp / "home", "run", str(folder), "--json")
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["ok"] is False
+    assert summary["succeeded"] == 0
+    failures = summary["failures"]
+    assert sorted(Path(f["photo"]).name for f in failures) == [
+        "empty.jpg",
+        "notes.jpg",
+        "tiny.png",
+        "truncated.jpg",
+    ]
+    for f in failures:
+        assert (f["step"], f["status"]) == ("analysis", "dead")
+        assert isinstance(f["job"], int)
+        assert f["reason"]
+        assert "\n" not in f["reason"]
+    assert done.stderr.strip().splitlines()[-1] == "photoq: error: 4 photo(s) dead"
+
+
+def test_run_whose_exports_fail_exits_1_and_says_so(tmp_path: Path, short_tmp: Path) -> None:
+    shoot = _good_shoot(tmp_path / "shoot")
+    out = tmp_path / "out"
+    out.mkdir()
+    for photo in shoot.iterdir():  # whichever photos are picks: their export target exists
+        (out / f"{photo.stem}.jpg").write_bytes(b"someone else's file")
+    done = photoq(short_tmp / "home", "run", str(shoot), "--json", "--export", str(out))
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["ok"] is False
+    assert summary["picks"]
+    failures = summary["failures"]
+    assert sorted(f["photo"] for f in failures) == sorted(summary["picks"])
+    assert all((f["step"], f["status"]) == ("export", "dead") for f in failures)
+    assert all("--overwrite" in f["reason"] for f in failures)
+    n = len(summary["picks"])
+    assert done.stderr.strip().splitlines()[-1] == f"photoq: error: {n} export(s) dead"
+    assert {p.read_bytes() for p in out.iterdir()} == {b"someone else's file"}  # untouched
+
+
+def test_a_sidecar_that_cannot_be_written_fails_the_run_until_it_can(
+    tmp_path: Path, short_tmp: Path
+) -> None:
+    shoot = _good_shoot(tmp_path / "shoot")
+    blocker = shoot / "12.xmp"
+    blocker.mkdir()  # a folder where 12.jpg's sidecar has to go
+    home = short_tmp / "home"
+    done = photoq(home, "run", str(shoot))
+    assert done.returncode == 1, done.stderr
+    assert "sidecars not written for 1 photo(s)" in done.stdout
+    assert str(blocker) in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "photoq: error: sidecars not written for 1 photo(s)"
+
+    again = photoq(home, "run", str(shoot), "--json")
+    assert again.returncode == 1
+    summary = json.loads(again.stdout)
+    assert summary["ok"] is False
+    [failure] = summary["failures"]
+    assert (failure["step"], failure["status"]) == ("sidecars", "not written")
+    assert failure["photo"] == str(shoot / "12.jpg")
+    assert "Is a directory" in failure["reason"]
+
+    blocker.rmdir()  # fixed: the next run writes the sidecar, though no photo changed
+    fixed = photoq(home, "run", str(shoot), "--json")
+    assert fixed.returncode == 0, fixed.stdout
+    assert json.loads(fixed.stdout)["ok"] is True
+    assert "xmp:Rating" in blocker.read_text()
+
+
+def test_a_cancelled_culling_job_fails_the_run(tmp_path: Path, short_tmp: Path) -> None:
+    shoot = _good_shoot(tmp_path / "shoot")
+    home = short_tmp / "home"
+    assert photoq(home, "queue", "pause", "low").returncode == 0  # culling runs on low
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
+    env["PHOTOQ_HOME"] = str(home)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "photoq", "run", str(shoot), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        job = None
+        while job is None and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.2)
+            try:
+                with sqlite3.connect(home / "catalog.db", timeout=5) as db:
+                    row = db.execute(
+                        "select id from jobs where kind='group_similar_photos'"
+                    ).fetchone()
+            except sqlite3.OperationalError:
+                continue  # the catalog is not created yet
+            job = row[0] if row else None
+        assert job is not None, "the culling job was never queued"
+        assert photoq(home, "jobs", "cancel", str(job)).returncode == 0
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 1, err
+    summary = json.loads(out)
+    assert summary["ok"] is False
+    assert summary["succeeded"] == 2  # the photos themselves are fine
+    [failure] = summary["failures"]
+    assert (failure["step"], failure["status"], failure["job"]) == ("culling", "cancelled", job)
+    assert err.strip().splitlines()[-1].startswith("photoq: error: culling job cancelled")
+
+
+def test_run_help_documents_the_exit_codes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "photoq", "run", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "Exit status: 0 only when every photo was analysed" in text
+    assert '"ok": false and a "failures" list' in text
+    assert "2 for bad usage; 3 when the broker or the catalog cannot be reached" in text
