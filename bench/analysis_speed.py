@@ -29,6 +29,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import camera_like
 import cv2
@@ -38,11 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from photoq.pipeline.analysis import ANALYSIS_EDGE, analyse_photo  # noqa: E402
-from photoq.pipeline.content_hash import content_hash  # noqa: E402
-from photoq.pipeline.decode import decode_for_analysis  # noqa: E402
-from photoq.pipeline.exif import read_exif  # noqa: E402
-from photoq.pipeline.perceptual import perceptual_hashes  # noqa: E402
-from photoq.pipeline.quality import assess_quality  # noqa: E402
+from photoq.pipeline.decode.images import decode_for_analysis  # noqa: E402
+from photoq.pipeline.hashes.content import content_hash  # noqa: E402
+from photoq.pipeline.hashes.perceptual import perceptual_hashes  # noqa: E402
+from photoq.pipeline.metadata.exif import read_exif  # noqa: E402
+from photoq.pipeline.quality.score import assess_quality  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 OUT = ROOT / "bench" / "out" / "analysis_speed"
 PREVIEW = (1920, 1280)
@@ -88,9 +92,9 @@ def make_mpf_copies(paths: list[Path]) -> list[Path]:
     return out
 
 
-def timed(fn: object, *args: object, **kwargs: object) -> float:
+def timed(fn: Callable[..., object], *args: object, **kwargs: object) -> float:
     start = time.perf_counter()
-    fn(*args, **kwargs)  # type: ignore[operator]
+    fn(*args, **kwargs)
     return (time.perf_counter() - start) * 1000
 
 
@@ -104,7 +108,9 @@ def cv2_eighth(path: Path) -> None:
     cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
 
 
-def median_ms(fn: object, paths: list[Path], repeats: int, **kwargs: object) -> float:
+def median_ms(
+    fn: Callable[..., object], paths: list[Path], repeats: int, **kwargs: object
+) -> float:
     return statistics.median(timed(fn, p, **kwargs) for _ in range(repeats) for p in paths)
 
 

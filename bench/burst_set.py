@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from photoq.pipeline.photo_facts import PhotoFacts
+from photoq.pipeline.culling.facts import PhotoFacts
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"

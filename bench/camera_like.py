@@ -33,7 +33,7 @@ def make_photos(out: Path, count: int, *, seed: int = 7) -> list[Path]:
             big = np.asarray(src.convert("RGB").resize(SIZE, Image.Resampling.BICUBIC))
         grain = rng.normal(0, 6, (SIZE[1], SIZE[0], 1)).astype(np.float32)
         texture = rng.normal(0, 4, (SIZE[1] // 2, SIZE[0] // 2, 3)).astype(np.float32)
-        texture = cv2.resize(texture, SIZE, interpolation=cv2.INTER_LINEAR)
+        texture = np.asarray(cv2.resize(texture, SIZE, interpolation=cv2.INTER_LINEAR), np.float32)
         pixels = np.clip(big.astype(np.float32) + grain + texture, 0, 255).astype(np.uint8)
         exif[0x0112] = 1
         Image.fromarray(pixels).save(path, quality=95, exif=exif.tobytes())

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from photoq.errors import PermanentError  # noqa: E402
-from photoq.pipeline.exif import ExifRecord, read_exif  # noqa: E402
+from photoq.pipeline.metadata.exif import ExifRecord, read_exif  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -102,10 +102,10 @@ def main() -> None:
     for group in ORDER:
         total = agree = 0
         for field in FIELDS:
-            n, ok = pairs[group].get(field, [0, 0])
+            n, hits = pairs[group].get(field, [0, 0])
             if n:
-                print(f"{group:10} {field:24} {n:5} {ok:5} {100 * ok / n:6.1f}")
-                total, agree = total + n, agree + ok
+                print(f"{group:10} {field:24} {n:5} {hits:5} {100 * hits / n:6.1f}")
+                total, agree = total + n, agree + hits
         if total:
             times = timings[group]
             print(

@@ -21,7 +21,7 @@ the same run and interleaved so machine load hits every row alike (medians):
 * **…, restart-marker copy** — the floor and the real path again on a copy of the same photo
   written with a restart marker after every block row, as Nikon bodies (the corpus's 36 MP
   files) and photoq's own exports write them: photoq then decodes in bands on every core
-  (``photoq/pipeline/decode_jpeg.py``). Its ratio is to its own floor.
+  (``photoq/pipeline/decode/jpeg.py``). Its ratio is to its own floor.
 
 photoq spreads its work over the cores OpenCV may use (``cv2 threads``, printed: its own
 threaded operations, the develop stages it runs in row bands, the JPEG encode in bands joined at
@@ -44,8 +44,9 @@ import statistics
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import camera_like
 import cv2
@@ -57,16 +58,18 @@ sys.path.insert(0, str(ROOT))
 
 from photoq.memory import reuse_freed_memory  # noqa: E402
 from photoq.pipeline import decode as photoq_decode  # noqa: E402
-from photoq.pipeline.develop import render  # noqa: E402
-from photoq.pipeline.export import export_image  # noqa: E402
-from photoq.pipeline.exporters import get_exporter  # noqa: E402
-from photoq.pipeline.filename_template import TemplateFields  # noqa: E402
-from photoq.pipeline.jpeg_encode import encode_jpeg  # noqa: E402
-from photoq.pipeline.original_exif import original_exif_bytes  # noqa: E402
-from photoq.pipeline.preset_model import DevelopSettings  # noqa: E402
+from photoq.pipeline.develop.renderer import render  # noqa: E402
+from photoq.pipeline.export.encoders import get_exporter  # noqa: E402
+from photoq.pipeline.export.image import export_image  # noqa: E402
+from photoq.pipeline.export.jpeg_encode import encode_jpeg  # noqa: E402
+from photoq.pipeline.export.template import TemplateFields  # noqa: E402
+from photoq.pipeline.metadata.original import original_exif_bytes  # noqa: E402
+from photoq.pipeline.presets.model import DevelopSettings  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from numpy.typing import NDArray
 
 OUT = ROOT / "bench" / "out" / "export_speed"
 SIZE = camera_like.SIZE
@@ -108,15 +111,15 @@ def floor(path: Path, subsampling: int = -1) -> None:
 
 def photoq(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
     pixels = photoq_decode.decode_for_develop(path, long_edge=1 << 30).pixels
-    get_exporter("jpeg").encode(
-        render(pixels, settings), io.BytesIO(), quality=90, icc=None, exif=None
-    )
+    developed: NDArray[Any] = render(pixels, settings)  # uint8 in, uint8 out
+    get_exporter("jpeg").encode(developed, io.BytesIO(), quality=90, icc=None, exif=None)
 
 
 def photoq_real(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
     pixels = photoq_decode.decode_for_develop(path, long_edge=1 << 30).pixels
+    developed: NDArray[Any] = render(pixels, settings)  # uint8 in, uint8 out
     export_image(
-        render(pixels, settings),
+        developed,
         OUT / "exported",
         fmt="jpeg",
         long_edge=None,
@@ -130,7 +133,7 @@ def photoq_real(path: Path, settings: DevelopSettings = EVERYTHING) -> None:
 
 
 def vips(path: Path) -> None:
-    import pyvips  # type: ignore[import-untyped]
+    import pyvips
 
     image = pyvips.Image.new_from_file(str(path), access="sequential")
     image.resize(0.98).write_to_buffer(".jpg", Q=90)
@@ -179,7 +182,7 @@ def main() -> None:
     for _ in range(args.repeats):
         for path in paths:
             for name, fn in rows.items():  # interleaved: load drifts hit every row alike
-                times[name].append(timed(lambda fn=fn, path=path: fn(path)))
+                times[name].append(timed(partial(fn, path)))
     base = statistics.median(wall for wall, _ in times["floor: Pillow decode + encode q90"])
     rst_base = statistics.median(wall for wall, _ in times["floor, restart-marker copy"])
     print(f"{args.photos} photo(s) × {args.repeats} repeats, {SIZE[0]}×{SIZE[1]}, "

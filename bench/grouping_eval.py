@@ -54,15 +54,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from burst_set import CORPUS, generate_burst_set, synthetic_records
 
 from photoq.pipeline.analysis import analyse_photo
-from photoq.pipeline.grouping import BURST_WINDOW_S, group_photos
-from photoq.pipeline.photo_facts import facts_from_analysis
+from photoq.pipeline.culling.facts import facts_from_analysis
+from photoq.pipeline.culling.grouping import BURST_WINDOW_S, group_photos
 
 OUT = Path(__file__).resolve().parent / "out"
 Pairs = set[tuple[str, str]]
 
 
 def pairs_of(groups: list[list[str]]) -> Pairs:
-    return {tuple(sorted(p)) for g in groups for p in itertools.combinations(g, 2)}  # type: ignore[misc]
+    # Each pair in name order: combinations keep the order of the sorted group.
+    return {p for g in groups for p in itertools.combinations(sorted(g), 2)}
 
 
 def prf(predicted: Pairs, truth: Pairs) -> tuple[float, float, float]:

@@ -22,16 +22,19 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from photoq.pipeline.quality import assess_quality
+from photoq.pipeline.quality.score import assess_quality
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -42,8 +45,8 @@ Scorer = Callable[[np.ndarray], float]
 
 
 def load(path: Path, edge: int = EDGE) -> np.ndarray:
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
+    with Image.open(path) as src:
+        im = ImageOps.exif_transpose(src).convert("RGB")
         im.thumbnail((edge, edge), Image.Resampling.LANCZOS)
         return np.asarray(im)
 
@@ -82,19 +85,21 @@ def motion(img: np.ndarray, length: int, angle: float) -> np.ndarray:
     kernel = np.zeros((length, length), np.float32)
     kernel[length // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0)
-    kernel = cv2.warpAffine(kernel, rot, (length, length))
+    kernel = np.asarray(cv2.warpAffine(kernel, rot, (length, length)), np.float32)
     return cv2.filter2D(img, -1, kernel / kernel.sum())
 
 
 def ev(img: np.ndarray, stops: float) -> np.ndarray:
     linear = (img.astype(np.float32) / 255.0) ** 2.2 * (2.0**stops)
-    return (np.clip(linear, 0, 1) ** (1 / 2.2) * 255.0 + 0.5).astype(np.uint8)
+    clipped: npt.NDArray[np.float32] = np.clip(linear, 0, 1)  # numpy types it as Any
+    return (clipped ** (1 / 2.2) * 255.0 + 0.5).astype(np.uint8)
 
 
 def sensor_noise(img: np.ndarray, gain: float) -> np.ndarray:
     rng = np.random.default_rng(7)
     x = img.astype(np.float32)
-    sigma = np.sqrt(gain * x + 4.0)  # shot noise grows with signal, plus read noise
+    # Shot noise grows with signal, plus read noise (numpy types a ufunc's result as Any).
+    sigma: npt.NDArray[np.float32] = np.sqrt(gain * x + 4.0)
     return np.clip(x + rng.standard_normal(x.shape).astype(np.float32) * sigma, 0, 255).astype(
         np.uint8
     )
@@ -103,17 +108,19 @@ def sensor_noise(img: np.ndarray, gain: float) -> np.ndarray:
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert decoded is not None
+    return decoded[:, :, ::-1].copy()
 
 
 DEGRADATIONS: dict[str, list[Callable[[np.ndarray], np.ndarray]]] = {
-    "gaussian blur σ1–4": [lambda i, s=s: gaussian(i, s) for s in (1.0, 2.0, 4.0)],
+    "gaussian blur σ1–4": [partial(gaussian, sigma=s) for s in (1.0, 2.0, 4.0)],
     "motion blur 5–25 px": [
-        lambda i, n=n, a=a: motion(i, n, a) for n, a in ((5, 0), (15, 45), (25, 90))
+        partial(motion, length=n, angle=a) for n, a in ((5, 0), (15, 45), (25, 90))
     ],
-    "+1.5 / +2.5 EV": [lambda i, e=e: ev(i, e) for e in (1.5, 2.5)],
-    "−1.5 / −2.5 EV": [lambda i, e=e: ev(i, e) for e in (-1.5, -2.5)],
-    "sensor noise": [lambda i, g=g: sensor_noise(i, g) for g in (0.5, 2.0)],
+    "+1.5 / +2.5 EV": [partial(ev, stops=e) for e in (1.5, 2.5)],
+    "−1.5 / −2.5 EV": [partial(ev, stops=e) for e in (-1.5, -2.5)],
+    "sensor noise": [partial(sensor_noise, gain=g) for g in (0.5, 2.0)],
     "JPEG q10": [lambda i: jpeg(i, 10)],
 }
 
@@ -136,7 +143,7 @@ def make_brisque() -> Scorer | None:
 
     class Fixed(BRISQUE):  # type: ignore[misc]
         # brisque 0.2.0 keeps 1-element arrays as features, which numpy 2 refuses to float().
-        def scale_features(self, features):  # type: ignore[no-untyped-def]
+        def scale_features(self, features: Iterable[npt.ArrayLike]) -> Any:
             return super().scale_features(np.array([float(np.ravel(f)[0]) for f in features]))
 
     model = Fixed(url=False)
@@ -203,7 +210,9 @@ def main() -> None:
     labels = json.loads((LABELLED / "blur" / "labels.json").read_text())
     scenes = labels["scenes"]
     rows = []
-    per = {s: {"sharp": [], "defocused_blurred": [], "motion_blurred": []} for s in names}
+    per: dict[str, dict[str, list[float]]] = {
+        s: {"sharp": [], "defocused_blurred": [], "motion_blurred": []} for s in names
+    }
     pairs = {(s, k): 0 for s in names for k in ("defocused_blurred", "motion_blurred")}
     for files in scenes.values():
         imgs = {
@@ -257,7 +266,9 @@ def main() -> None:
         if min(img.shape[:2]) < 128:
             # assess_quality refuses tiny frames; pad so the face detector still sees the face.
             pad = (128 - min(img.shape[:2])) // 2 + 1
-            img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+            img = np.asarray(
+                cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE), np.uint8
+            )
         report = assess_quality(img)
         detector = report.face_detector
         if not report.faces:
@@ -275,7 +286,7 @@ def main() -> None:
     for name, group in [*((f"{b[0]}–{b[1]} px", judged[b]) for b in bins), ("all", everything)]:
         opens = [v for o, v in group if o]
         closed = [v for o, v in group if not o]
-        from photoq.pipeline.eyes import CLOSED_BELOW
+        from photoq.pipeline.quality.eyes import CLOSED_BELOW
 
         acc = np.mean([(v >= CLOSED_BELOW) == o for o, v in group]) if group else float("nan")
         rows.append(
@@ -296,9 +307,9 @@ def main() -> None:
         f"\nfaces not detected: open {undetected['open']}, closed {undetected['closed']}; "
         f"eyes unknown: {unknown}; images: {len(keys)}"
     )
-    for s, vals in base_vals.items():
-        o = [v for v in vals["open"] if v == v]
-        c = [v for v in vals["closed"] if v == v]
+    for s, frames in base_vals.items():
+        o = [v for v in frames["open"] if v == v]
+        c = [v for v in frames["closed"] if v == v]
         print(
             f"baseline {s} on whole frames (framing confound, not eyes): "
             f"AUC open>closed {auc(o, c):.3f}"

@@ -93,13 +93,15 @@ def _counter(broker: str) -> redis.Redis:
 def make_bare_app(broker: str) -> Celery:
     """A Celery app with photoq's broker and worker settings, and one no-op task of its own."""
     from celery import Celery
-    from kombu import Exchange, Queue
+    from kombu.entity import Exchange, Queue
 
     from photoq.config import Settings
     from photoq.queue.app import celery_config
 
     conf = celery_config(Settings(broker_url=broker))
-    conf["task_queues"] = [Queue(BARE_QUEUE, Exchange(BARE_QUEUE, type="direct"), BARE_QUEUE)]
+    # kombu's Queue and Exchange constructors are unannotated.
+    queue = Queue(BARE_QUEUE, Exchange(BARE_QUEUE, type="direct"), BARE_QUEUE)  # type: ignore[no-untyped-call]
+    conf["task_queues"] = [queue]
     conf["task_default_queue"] = BARE_QUEUE
     conf["task_routes"] = {BARE_TASK: {"queue": BARE_QUEUE}}
     app = Celery("bench_bare", set_as_current=False)

@@ -1,5 +1,5 @@
 """``python -m photoq`` is the ``photoq`` command."""
 
-from photoq.cli import main
+from photoq.cli.app import main
 
 main()

@@ -149,7 +149,7 @@ def test_a_device_count_error_still_shuts_nvml_down(monkeypatch: pytest.MonkeyPa
     def broken_count() -> int:
         raise FakeNVMLError("Unknown Error")
 
-    nvml.nvmlDeviceGetCount = broken_count
+    monkeypatch.setattr(nvml, "nvmlDeviceGetCount", broken_count)
     monkeypatch.setitem(sys.modules, "pynvml", nvml)
     assert sample_gpus() == []
     assert calls == ["init", "shutdown"]

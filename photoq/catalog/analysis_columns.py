@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from photoq.pipeline.analysis import PhotoAnalysis
-    from photoq.pipeline.context import ContextResult
-    from photoq.pipeline.exif_record import ExifRecord
-    from photoq.pipeline.perceptual import PerceptualHashes
+    from photoq.pipeline.culling import ContextResult
+    from photoq.pipeline.hashes import PerceptualHashes
+    from photoq.pipeline.metadata import ExifRecord
     from photoq.pipeline.quality import QualityReport
 
 

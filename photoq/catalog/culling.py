@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select, update
 
 from photoq.catalog.models import GroupMember, Photo, PhotoGroup
-from photoq.pipeline.photo_facts import PhotoFacts, camera_id
+from photoq.pipeline.culling import PhotoFacts, camera_id
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from photoq.catalog.store import Catalog
-    from photoq.pipeline.grouping import Group
-    from photoq.pipeline.picking import Decision
+    from photoq.pipeline.culling import Decision, Group
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,2 @@
-"""The ``photoq`` command line: thin wrappers over services."""
-
-from photoq.cli.app import app, main
-
-__all__ = ["app", "main"]
+"""The ``photoq`` command line: thin wrappers over services. The tree is assembled in
+:mod:`photoq.cli.app`; each ``*_cmd`` module holds one group of commands."""

@@ -1,18 +1,30 @@
-"""The Typer application, shared output helpers, and the one place errors become exit codes."""
+"""The ``photoq`` command tree, assembled here and only here, and the one place errors become
+exit codes. Command modules define plain functions (or a sub-app for a group) and never import
+this module back."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from photoq import __version__
+from photoq.cli import (
+    ingest_cmd,
+    inspect_cmd,
+    jobs_cmd,
+    presets_cmd,
+    processes_cmd,
+    queue_cmd,
+    run_cmd,
+)
 from photoq.cli.display import shown
+from photoq.cli.output import err, out
 from photoq.errors import ConfigError, PhotoqError, ServiceUnavailable, UsageError
+
+__all__ = ["EXIT_CODES", "app", "exit_code", "main"]
 
 app = typer.Typer(
     help="photoq: cull, score and develop photo shoots on a Celery + Redis job queue.",
@@ -23,12 +35,18 @@ app = typer.Typer(
     # Click hands these down to every sub-command's context.
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-# No emoji codes: a file name such as ":fire:.jpg" prints as it is. Untrusted text (names,
-# paths, messages quoting them) goes through photoq.cli.display.shown before it is printed.
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-out = Console(highlight=False, soft_wrap=True, emoji=False)
+# The shoot first, then the queue, then the processes that serve it.
+app.command()(run_cmd.run)
+app.command()(ingest_cmd.ingest)
+app.command()(inspect_cmd.inspect)
+app.add_typer(presets_cmd.presets_app, name="presets")
+app.add_typer(jobs_cmd.jobs_app, name="jobs")
+app.add_typer(queue_cmd.queue_app, name="queue")
+app.command()(queue_cmd.workers)
+app.command()(processes_cmd.worker)
+app.command()(processes_cmd.beat)
+
 EXIT_CODES: dict[type[PhotoqError], int] = {UsageError: 2, ConfigError: 2, ServiceUnavailable: 3}
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def _print_version(value: bool) -> None:
@@ -52,12 +70,6 @@ def _root(
     """photoq: cull, score and develop photo shoots on a Celery + Redis job queue."""
 
 
-def emit_json(data: Any) -> None:
-    """One JSON document on one line of stdout."""
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
-
-
 def exit_code(exc: PhotoqError) -> int:
     """2 for bad usage or settings, 3 for an unreachable service, 1 for anything else."""
     return next((code for kind, code in EXIT_CODES.items() if isinstance(exc, kind)), 1)
@@ -65,8 +77,6 @@ def exit_code(exc: PhotoqError) -> int:
 
 def main() -> None:
     """Entry point: run the Typer app, turning photoq errors into one line and an exit code."""
-    from photoq.cli import commands  # noqa: F401  (registers the commands)
-
     try:
         app(standalone_mode=True)
     except PhotoqError as exc:

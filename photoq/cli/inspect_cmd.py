@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from photoq.cli.app import JsonOption, app, emit_json, err, out
 from photoq.cli.display import shown
+from photoq.cli.output import JsonOption, emit_json, err, out
 from photoq.errors import PhotoqError
 
 if TYPE_CHECKING:
     from photoq.pipeline.analysis import PhotoAnalysis
-    from photoq.pipeline.context import ContextResult
+    from photoq.pipeline.culling import ContextResult
 
 
 def _exposure(exif: dict[str, Any]) -> str:
@@ -75,7 +75,6 @@ RulesOption = Annotated[
 ]
 
 
-@app.command()
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Photo files to analyse.")],
     as_json: JsonOption = False,
@@ -86,8 +85,7 @@ def inspect(
     preset it recommends. Exit code 1 if any file failed."""
     from photoq.config import get_settings
     from photoq.pipeline.analysis import analyse_photo
-    from photoq.pipeline.context import classify, context_facts
-    from photoq.pipeline.context_rules import load_rules
+    from photoq.pipeline.culling import classify, context_facts, load_rules
 
     context_rules = load_rules(rules or get_settings().context_rules)
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Column, Table
 
-from photoq.cli.app import JsonOption, app, emit_json, out
 from photoq.cli.display import shown
+from photoq.cli.output import JsonOption, emit_json, out
 from photoq.errors import UsageError
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ jobs_app = typer.Typer(
     help="Jobs in the catalog: list, show, cancel, retry, and the failed (dead-letter) view.",
     no_args_is_help=True,
 )
-app.add_typer(jobs_app, name="jobs")
 
 #: How many characters of an error message a table shows (``--json`` has all of it).
 ERROR_WIDTH = 100

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from photoq.catalog.presets import PresetRepository
-from photoq.cli.app import JsonOption, app, emit_json, err, out
 from photoq.cli.display import shown
+from photoq.cli.output import JsonOption, emit_json, err, out
 from photoq.config import get_settings
 from photoq.errors import UsageError
 
@@ -18,7 +18,6 @@ presets_app = typer.Typer(
     help="Develop presets: built-ins, imported Lightroom/Camera Raw XMP, and photoq's own YAML.",
     no_args_is_help=True,
 )
-app.add_typer(presets_app, name="presets")
 
 
 def _repo() -> PresetRepository:
@@ -93,7 +92,7 @@ def export_preset(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
     """Write a preset in photoq's own YAML format."""
-    from photoq.pipeline.atomic import atomic_write_bytes
+    from photoq.pipeline.export import atomic_write_bytes
     from photoq.pipeline.presets import dump_preset
 
     preset, _ = _repo().get(name, version)

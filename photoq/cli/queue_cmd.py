@@ -10,14 +10,13 @@ import typer
 from rich.markup import escape
 from rich.table import Column
 
-from photoq.cli.app import JsonOption, app, emit_json, err, out
 from photoq.cli.jobs_cmd import fixed, manager, table
+from photoq.cli.output import JsonOption, emit_json, err, out
 
 queue_app = typer.Typer(
     help="The queues (high, medium, low, gpu): counts, pause, resume, purge.",
     no_args_is_help=True,
 )
-app.add_typer(queue_app, name="queue")
 
 QueueArg = Annotated[
     str | None,
@@ -130,7 +129,6 @@ def purge(
     )
 
 
-@app.command()
 def workers(
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the workers' answers.", min=0.1)

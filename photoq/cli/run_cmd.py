@@ -18,8 +18,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from photoq.cli.app import JsonOption, app, emit_json, err, out
 from photoq.cli.display import shown
+from photoq.cli.output import JsonOption, emit_json, err, out
 from photoq.config import get_settings
 from photoq.services.ingest import check_folder
 
@@ -51,7 +51,6 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None] | N
         yield update
 
 
-@app.command()
 def run(
     folder: Annotated[Path, typer.Argument(help="Folder of the shoot (searched recursively).")],
     as_json: JsonOption = False,
@@ -115,7 +114,7 @@ def run(
     job, sidecars not written, presets or exports (the summary says what, and --json has
     "ok": false and a "failures" list); 2 for bad usage; 3 when the broker or the catalog
     cannot be reached; 130 when interrupted."""
-    from photoq.pipeline.context_rules import load_rules
+    from photoq.pipeline.culling import load_rules
     from photoq.services.develop_stage import ExportOptions, choose_preset
     from photoq.services.run import RunOptions, run_folder
     from photoq.services.runtime import open_runtime

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from photoq.errors import PermanentError
-from photoq.pipeline.content_hash import content_hash
 from photoq.pipeline.decode import decode_for_analysis
-from photoq.pipeline.exif import read_exif
-from photoq.pipeline.perceptual import PerceptualHashes, perceptual_hashes
+from photoq.pipeline.hashes import PerceptualHashes, content_hash, perceptual_hashes
+from photoq.pipeline.metadata import read_exif
 from photoq.pipeline.quality import QualityReport, assess_quality
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from photoq.pipeline.exif_record import ExifRecord
+    from photoq.pipeline.metadata import ExifRecord
 
 #: 2: camera JPEGs are analysed from their MPF preview when it is large enough, and the final
 #: resize to the analysis size is a box filter (sharpness no longer depends on the resolution).

@@ -15,13 +15,10 @@ from photoq.catalog.photos import DevelopFacts, PhotoRepository
 from photoq.catalog.presets import PresetRepository
 from photoq.errors import PermanentError
 from photoq.pipeline.decode import decode_for_develop
-from photoq.pipeline.develop import render
-from photoq.pipeline.export import export_image
-from photoq.pipeline.filename_template import TemplateFields
-from photoq.pipeline.original_exif import original_exif_bytes
-from photoq.pipeline.preset_crs import crs_from_settings
-from photoq.pipeline.sidecar import write_sidecar
-from photoq.pipeline.white_balance import absolute_white_balance
+from photoq.pipeline.develop import absolute_white_balance, render
+from photoq.pipeline.export import TemplateFields, export_image, write_sidecar
+from photoq.pipeline.metadata import original_exif_bytes
+from photoq.pipeline.presets import crs_from_settings
 from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 

@@ -18,7 +18,7 @@ from photoq.catalog.models import utcnow
 from photoq.catalog.retention import delete_finished_before, output_folders
 from photoq.config import get_settings
 from photoq.host import sample_host
-from photoq.pipeline.atomic import stale_temp_files
+from photoq.pipeline.export import stale_temp_files
 from photoq.queue import app
 from photoq.queue.broker import broker_depths
 from photoq.queue.dispatch import publish

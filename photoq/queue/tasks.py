@@ -22,24 +22,26 @@ from photoq.catalog.photos import PhotoFile, PhotoRepository
 from photoq.config import get_settings
 from photoq.errors import PermanentError
 from photoq.pipeline.analysis import ANALYSIS_EDGE, ANALYSIS_VERSION, analyse_photo
-from photoq.pipeline.context import classify, context_facts
-from photoq.pipeline.context_rules import context_rules
+from photoq.pipeline.culling import (
+    GroupingOptions,
+    classify,
+    context_facts,
+    context_rules,
+    decide,
+    group_photos,
+)
 from photoq.pipeline.decode import decode_for_analysis
-from photoq.pipeline.exif import read_exif
-from photoq.pipeline.export_errors import SidecarError
-from photoq.pipeline.grouping import GroupingOptions, group_photos
-from photoq.pipeline.perceptual import perceptual_hashes
-from photoq.pipeline.picking import decide
+from photoq.pipeline.export import SidecarError, write_sidecar
+from photoq.pipeline.hashes import perceptual_hashes
+from photoq.pipeline.metadata import read_exif
 from photoq.pipeline.quality import assess_quality
-from photoq.pipeline.sidecar import write_sidecar
 from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 
 if TYPE_CHECKING:
     from photoq.catalog.job_records import Claim
     from photoq.catalog.store import Catalog
-    from photoq.pipeline.photo_facts import PhotoFacts
-    from photoq.pipeline.picking import Decision
+    from photoq.pipeline.culling import Decision, PhotoFacts
 
 
 log = logging.getLogger(__name__)

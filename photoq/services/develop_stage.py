@@ -12,8 +12,7 @@ from photoq.catalog.jobs import JobRepository
 from photoq.catalog.photos import PhotoRepository
 from photoq.catalog.presets import PresetRepository
 from photoq.errors import UsageError
-from photoq.pipeline.exporters import get_exporter
-from photoq.pipeline.filename_template import check_template
+from photoq.pipeline.export import check_template, get_exporter
 from photoq.queue.dispatch import new_job, submit
 from photoq.queue.priority import Priority
 from photoq.queue.routing import APPLY_PRESET, EXPORT_PHOTO

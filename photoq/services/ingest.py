@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from photoq.catalog.photos import FileFacts, PhotoFile, PhotoRepository
 from photoq.errors import UsageError
-from photoq.pipeline.content_hash import content_hash
 from photoq.pipeline.formats import is_photo_path
+from photoq.pipeline.hashes import content_hash
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

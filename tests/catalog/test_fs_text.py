@@ -19,8 +19,8 @@ from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import Photo, ShootSession
 from photoq.catalog.photos import FileFacts, PhotoRepository
 from photoq.catalog.store import Catalog
-from photoq.pipeline.grouping import Group, GroupKind
-from photoq.pipeline.picking import Decision
+from photoq.pipeline.culling.grouping import Group, GroupKind
+from photoq.pipeline.culling.picking import Decision
 
 ROOT = os.fsdecode(b"/shoots/f\xeate \xff")
 NAMES = [

@@ -21,7 +21,7 @@ from photoq.catalog.photos import FileFacts, PhotoRepository
 from photoq.catalog.queue_state import QueueStateRepository
 from photoq.catalog.retention import delete_finished_before, output_folders
 from photoq.catalog.store import Catalog
-from photoq.pipeline.atomic import stale_temp_files, temp_name_for
+from photoq.pipeline.export.atomic import stale_temp_files, temp_name_for
 
 NEXT = {"low": "medium", "medium": "high"}
 

@@ -14,7 +14,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, inspect, text
 
-from photoq.catalog import db as catalog_db
 from photoq.catalog.db import (
     MIGRATIONS,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -115,7 +114,8 @@ def test_upgrade_twice_is_a_no_op(engine: Engine, monkeypatch: pytest.MonkeyPatc
         )
     # The second db.upgrade() must not even run Alembic ...
     calls: list[str] = []
-    monkeypatch.setattr(catalog_db.command, "upgrade", lambda *a, **k: calls.append("upgrade"))
+    # photoq.catalog.db calls alembic.command.upgrade: the module imported here as ``command``.
+    monkeypatch.setattr(command, "upgrade", lambda *a, **k: calls.append("upgrade"))
     upgrade(engine)
     assert calls == []
     monkeypatch.undo()

@@ -76,8 +76,8 @@ def test_register_again_returns_only_what_changed(
     first = photos.register(
         session, [facts("1.jpg", "h1"), facts("2.jpg", "h2"), facts("3.jpg", "h3")]
     )
-    by_path = {p.path: p.id for p in photos.photos(session)}
-    assert sorted(first) == sorted(by_path.values())
+    ids_by_path = {p.path: p.id for p in photos.photos(session)}
+    assert sorted(first) == sorted(ids_by_path.values())
     for photo_id in first:
         photos.save_analysis(photo_id, ANALYSIS)
 

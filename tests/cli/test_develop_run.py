@@ -32,7 +32,7 @@ def shoot(tmp_path: Path) -> Path:
     return folder
 
 
-def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_tmp: Path):
+def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_tmp: Path) -> None:
     home, out = short_tmp / "home", tmp_path / "out"
     originals = {k: v for k, v in snapshot(shoot).items() if k.endswith(".jpg")}
     done = photoq(
@@ -110,7 +110,9 @@ def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_t
         assert r.tobytes() == g.tobytes() == b.tobytes()  # now grey
 
 
-def test_unknown_preset_and_bad_export_options_are_usage_errors(shoot: Path, short_tmp: Path):
+def test_unknown_preset_and_bad_export_options_are_usage_errors(
+    shoot: Path, short_tmp: Path
+) -> None:
     home = short_tmp / "home"
     done = photoq(home, "run", str(shoot), "--preset", "nope")
     assert done.returncode == 2
@@ -126,7 +128,7 @@ def test_unknown_preset_and_bad_export_options_are_usage_errors(shoot: Path, sho
     assert not (shoot / "x").exists()
 
 
-def test_presets_import_versions_show_and_export(tmp_path: Path, short_tmp: Path):
+def test_presets_import_versions_show_and_export(tmp_path: Path, short_tmp: Path) -> None:
     if not CORPUS.exists():
         pytest.skip("../shared/corpus is not present")
     home = short_tmp / "home"

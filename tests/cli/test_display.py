@@ -13,7 +13,7 @@ from photoq.cli.display import plain, shown
 
 
 def printed(markup: str) -> str:
-    """What photoq's consoles write for ``markup`` (as configured in photoq.cli.app)."""
+    """What photoq's consoles write for ``markup`` (as configured in photoq.cli.output)."""
     buffer = io.StringIO()
     Console(file=buffer, highlight=False, soft_wrap=True, emoji=False).print(markup)
     return buffer.getvalue()

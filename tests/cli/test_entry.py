@@ -72,3 +72,17 @@ def test_workers_ignore_a_photoq_folder_in_the_working_directory(short_tmp: Path
     summary = json.loads(done.stdout)
     assert summary["succeeded"] == 1, done.stdout + done.stderr
     assert done.returncode == 0, done.stderr
+
+
+def test_the_command_tree_is_assembled_in_one_module() -> None:
+    """Command modules never import :mod:`photoq.cli.app` back (no import circle)."""
+    import ast
+
+    cli = Path(photoq.__file__).parent / "cli"
+    for module in sorted(cli.glob("*.py")):
+        if module.name == "app.py":
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+                assert "photoq.cli.app" not in names, f"{module.name} imports photoq.cli.app"

@@ -29,12 +29,27 @@ GOOD = [
 ]
 
 
-def photoq(home: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
     env["PHOTOQ_HOME"] = str(home)
+    return env
+
+
+def start_photoq(home: Path, *args: str) -> subprocess.Popen[str]:
+    """``photoq ARGS`` started in the background, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "photoq", *args],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def photoq(home: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "photoq", *args],
-        env=env,
+        env=_env(home),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -253,15 +268,7 @@ def test_run_on_a_paused_queue_says_so_and_finishes_after_resume(
 ) -> None:
     home = short_tmp / "home"
     assert photoq(home, "queue", "pause", "medium").returncode == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
-    env["PHOTOQ_HOME"] = str(home)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "photoq", "run", str(shoot), "--json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = start_photoq(home, "run", str(shoot), "--json")
     try:
         assert run.stderr is not None
         line = run.stderr.readline()  # the first thing it says, before any progress
@@ -385,15 +392,7 @@ def test_a_cancelled_culling_job_fails_the_run(tmp_path: Path, short_tmp: Path) 
     shoot = _good_shoot(tmp_path / "shoot")
     home = short_tmp / "home"
     assert photoq(home, "queue", "pause", "low").returncode == 0  # culling runs on low
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHOTOQ_", "REDIS_"))}
-    env["PHOTOQ_HOME"] = str(home)
-    run = subprocess.Popen(
-        [sys.executable, "-m", "photoq", "run", str(shoot), "--json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = start_photoq(home, "run", str(shoot), "--json")
     try:
         deadline = time.monotonic() + 120
         job = None

@@ -25,13 +25,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoq.pipeline import bands, decode_jpeg, develop, jpeg_encode
-from photoq.pipeline.decode_jpeg import decode_in_bands, decode_jpeg_full
-from photoq.pipeline.develop import render
-from photoq.pipeline.exporters import JPEG_FULL_CHROMA_QUALITY
-from photoq.pipeline.jpeg_encode import encode_jpeg
-from photoq.pipeline.jpeg_stream import RST0, renumbered
-from photoq.pipeline.preset_model import DevelopSettings
+from photoq.pipeline import bands
+from photoq.pipeline.decode import jpeg as decode_jpeg
+from photoq.pipeline.decode.jpeg import decode_in_bands, decode_jpeg_full
+from photoq.pipeline.decode.jpeg_stream import RST0, renumbered
+from photoq.pipeline.develop import renderer as develop
+from photoq.pipeline.develop.renderer import render
+from photoq.pipeline.export import jpeg_encode
+from photoq.pipeline.export.encoders import JPEG_FULL_CHROMA_QUALITY
+from photoq.pipeline.export.jpeg_encode import encode_jpeg
+from photoq.pipeline.presets.model import DevelopSettings
 from tests.conftest import CORPUS
 
 PHOTO = CORPUS / "hdkai+Raw-IO/test/media/group/1.jpg"  # 1920×1440, a real interior

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from PIL import Image
 
-from photoq.pipeline import bands, develop
-from photoq.pipeline.develop import render
-from photoq.pipeline.preset_model import DevelopSettings
+from photoq.pipeline import bands
+from photoq.pipeline.develop import renderer as develop
+from photoq.pipeline.develop.renderer import render
+from photoq.pipeline.presets.model import DevelopSettings
 from tests.conftest import CORPUS
 
 PHOTO = CORPUS / "hdkai+Raw-IO/test/media/group/1.jpg"
@@ -26,14 +31,14 @@ STRONG = DevelopSettings(dehaze=100, clarity=100, vignette=-100, hsl_hue=(100,) 
 
 
 @pytest.fixture
-def threads():
+def threads() -> Iterator[Callable[[int], None]]:
     """OpenCV's thread count, restored after the test."""
     before = cv2.getNumThreads()
     yield cv2.setNumThreads
     cv2.setNumThreads(before)
 
 
-def test_bands_cover_every_row_once(threads) -> None:
+def test_bands_cover_every_row_once(threads: Callable[[int], None]) -> None:
     threads(3)
     seen: list[tuple[int, int]] = []
     bands.in_bands(4000, 1000, lambda top, bottom: seen.append((top, bottom)))
@@ -45,7 +50,10 @@ def test_bands_cover_every_row_once(threads) -> None:
 
 @pytest.mark.parametrize(("settings", "wide"), [(EVERYTHING, False), (STRONG, True)])
 def test_a_banded_render_is_the_one_band_render_exactly(
-    settings: DevelopSettings, wide: bool, threads, monkeypatch
+    settings: DevelopSettings,
+    wide: bool,
+    threads: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with Image.open(PHOTO) as im:
         photo = np.asarray(im.convert("RGB").resize((2400, 1800)))
@@ -55,17 +63,22 @@ def test_a_banded_render_is_the_one_band_render_exactly(
     calls: list[tuple[int, int]] = []
     in_bands = bands.in_bands
 
-    def recording(height: int, width: int, work) -> None:
-        in_bands(
-            height, width, lambda top, bottom: (calls.append((top, bottom)), work(top, bottom))
-        )
+    def recording(height: int, width: int, work: Callable[[int, int], object]) -> None:
+        def recorded(top: int, bottom: int) -> None:
+            calls.append((top, bottom))
+            work(top, bottom)
+
+        in_bands(height, width, recorded)
 
     monkeypatch.setattr(bands, "in_bands", recording)
     int16: list[bool] = []
-    add_delta = develop._add_delta
-    monkeypatch.setattr(
-        develop, "_add_delta", lambda *a, **k: (int16.append(True), add_delta(*a, **k))[1]
-    )
+    add_delta: Callable[..., NDArray[Any]] = develop._add_delta
+
+    def counted_add_delta(*args: NDArray[Any], **kwargs: NDArray[Any]) -> NDArray[Any]:
+        int16.append(True)
+        return add_delta(*args, **kwargs)
+
+    monkeypatch.setattr(develop, "_add_delta", counted_add_delta)
     banded = render(photo, settings)
     assert len(calls) > 4  # several stages, each in more than one band (sharpening too)
     assert bool(int16) == wide  # the strong preset takes the int16 add-back, in bands too

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from photoq.errors import ConfigError
 from photoq.pipeline.analysis import analyse_photo
-from photoq.pipeline.context import ContextFacts, classify, context_facts, scene_ev
-from photoq.pipeline.context_rules import load_rules
-from photoq.pipeline.sun import sun_elevation, to_utc
+from photoq.pipeline.culling.context import ContextFacts, classify, context_facts, scene_ev
+from photoq.pipeline.culling.rules import load_rules
+from photoq.pipeline.culling.sun import sun_elevation, to_utc
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 
-def _shot(f: float, t: float, iso: float, **rest: object) -> ContextFacts:
+def _shot(f: float, t: float, iso: float, **rest: Any) -> ContextFacts:
     """A record as a camera and the analysis would give it."""
     return ContextFacts(f_number=f, exposure_time=t, iso=iso, scene_ev=scene_ev(f, t, iso), **rest)
 
@@ -199,7 +200,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("text", "line", "reason"), BROKEN)
-def test_broken_rules_file_names_file_line_and_reason(tmp_path, text, line, reason) -> None:
+def test_broken_rules_file_names_file_line_and_reason(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
@@ -211,14 +214,14 @@ def test_broken_rules_file_names_file_line_and_reason(tmp_path, text, line, reas
     assert "\n" not in message
 
 
-def test_missing_rules_file_is_a_config_error(tmp_path) -> None:
+def test_missing_rules_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_rules(tmp_path / "nope.yaml")
 
 
 def test_every_recommended_preset_is_a_builtin() -> None:
-    from photoq.pipeline.context_rules import load_rules
-    from photoq.pipeline.presets import builtin_presets
+    from photoq.pipeline.culling.rules import load_rules
+    from photoq.pipeline.presets.library import builtin_presets
 
     rules = load_rules()
     recommended = {preset for preset, _, _ in rules.contexts.values()} | {rules.default_preset}

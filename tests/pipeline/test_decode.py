@@ -1,4 +1,4 @@
-"""photoq.pipeline.decode on real corpus files and on hostile inputs made in tmp_path."""
+"""photoq.pipeline.decode.images on real corpus files and on hostile inputs made in tmp_path."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from photoq.errors import CorruptImage, ImageTooLarge, PermanentError, UnsupportedFormat
-from photoq.pipeline.decode import DecodedImage, decode_for_analysis
+from photoq.pipeline.decode.images import DecodedImage, decode_for_analysis
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 ORIENT = "recurser+exif-orientation-examples"
@@ -220,7 +220,7 @@ def test_pixel_limit_is_configurable() -> None:
 
 
 def test_raw_develop_decode_is_full_size_with_camera_white_balance() -> None:
-    from photoq.pipeline.decode import decode_for_develop
+    from photoq.pipeline.decode.images import decode_for_develop
 
     dng = CORPUS / "Exiv2+exiv2/test/data/IMG_1361.dng"
     if not dng.exists():

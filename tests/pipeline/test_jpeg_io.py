@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from photoq.pipeline.decode import decode_for_analysis, decode_for_develop
-from photoq.pipeline.decode_jpeg import decode_in_bands
-from photoq.pipeline.exporters import get_exporter
-from photoq.pipeline.jpeg_encode import encode_jpeg
-from photoq.pipeline.jpeg_segments import with_metadata
+from photoq.pipeline.decode.images import decode_for_analysis, decode_for_develop
+from photoq.pipeline.decode.jpeg import decode_in_bands
+from photoq.pipeline.export.encoders import get_exporter
+from photoq.pipeline.export.jpeg_encode import encode_jpeg
+from photoq.pipeline.export.jpeg_segments import with_metadata
 from tests.conftest import CORPUS
 
 ORIENTED = CORPUS / "recurser+exif-orientation-examples"
@@ -113,7 +113,9 @@ def _pillow_pixels(data: bytes) -> np.ndarray:
 
 
 def _opencv_pixels(data: bytes) -> np.ndarray:
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert pixels is not None
+    return pixels
 
 
 def test_small_pictures_are_encoded_in_one_piece() -> None:
@@ -127,7 +129,9 @@ NIKON = CORPUS / "hdkai+Raw-IO/test/media/align/1.jpg"  # 7360×4912, a restart 
 
 
 def _whole(data: bytes) -> np.ndarray:
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB)
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB)
+    assert pixels is not None
+    return pixels
 
 
 @pytest.mark.parametrize("bands", [2, 3])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from photoq.pipeline.perceptual import hamming, perceptual_hashes
+from photoq.pipeline.hashes.perceptual import hamming, perceptual_hashes
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 LABELLED = Path(__file__).resolve().parents[2].parent / "shared" / "labelled"

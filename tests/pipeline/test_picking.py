@@ -6,14 +6,15 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from photoq.pipeline.analysis import analyse_photo
-from photoq.pipeline.grouping import Group, GroupKind, group_photos
-from photoq.pipeline.photo_facts import PhotoFacts, facts_from_analysis
-from photoq.pipeline.picking import decide, star_rating
-from photoq.pipeline.ranking import Criterion, best_of, deciding_criterion
+from photoq.pipeline.culling.facts import PhotoFacts, facts_from_analysis
+from photoq.pipeline.culling.grouping import Group, GroupKind, group_photos
+from photoq.pipeline.culling.picking import decide, star_rating
+from photoq.pipeline.culling.ranking import Criterion, best_of, deciding_criterion
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 T0 = dt.datetime(2024, 5, 1, 12, 0)
@@ -33,7 +34,7 @@ BASE = PhotoFacts(
 )
 
 
-def _other(**changes: object) -> PhotoFacts:
+def _other(**changes: Any) -> PhotoFacts:
     return dataclasses.replace(BASE, id=2, path="/shoot/IMG_0412.JPG", content_hash="b", **changes)
 
 
@@ -49,7 +50,9 @@ def _other(**changes: object) -> PhotoFacts:
         ({}, {}, Criterion.ID),
     ],
 )
-def test_each_tie_break_in_order(better, worse_changes, criterion) -> None:
+def test_each_tie_break_in_order(
+    better: dict[str, Any], worse_changes: dict[str, Any], criterion: Criterion
+) -> None:
     winner = dataclasses.replace(BASE, **better)
     loser = _other(**{**better, **worse_changes})
     assert best_of([loser, winner]) == winner

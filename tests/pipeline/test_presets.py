@@ -8,10 +8,8 @@ from dataclasses import fields
 import pytest
 
 from photoq.errors import PermanentError
-from photoq.pipeline.preset_crs import CURVES, METADATA, SCALARS, crs_from_settings
-from photoq.pipeline.preset_model import HSL_BANDS, BadPreset, DevelopSettings
-from photoq.pipeline.preset_xmp import read_crs
-from photoq.pipeline.presets import (
+from photoq.pipeline.presets.crs import CURVES, METADATA, SCALARS, crs_from_settings
+from photoq.pipeline.presets.library import (
     builtin_presets,
     dump_preset,
     get_builtin,
@@ -19,6 +17,8 @@ from photoq.pipeline.presets import (
     parse_preset,
     read_preset,
 )
+from photoq.pipeline.presets.model import HSL_BANDS, BadPreset, DevelopSettings
+from photoq.pipeline.presets.xmp_format import read_crs
 from tests.conftest import CORPUS
 
 PRESETS = CORPUS / "presets"

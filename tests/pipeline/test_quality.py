@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from photoq.pipeline.faces import face_models_dir
-from photoq.pipeline.quality import assess_quality
+from photoq.pipeline.quality.faces import face_models_dir
+from photoq.pipeline.quality.score import assess_quality
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -177,7 +177,7 @@ def test_report_is_json_friendly() -> None:
 
 
 def test_without_face_models_degrades_gracefully(monkeypatch: pytest.MonkeyPatch) -> None:
-    import photoq.pipeline.faces as faces
+    import photoq.pipeline.quality.faces as faces
 
     monkeypatch.setattr(faces, "face_models_dir", lambda: None)
     report = assess_quality(load(SHARP[0]))

@@ -1,4 +1,5 @@
-"""photoq.pipeline.sidecar: fresh sidecars, byte-for-byte merges, refusal, ExifTool round trip."""
+"""photoq.pipeline.export.sidecar: fresh sidecars, byte-for-byte merges, refusal, ExifTool round
+trip."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from photoq.pipeline.export_errors import SidecarError
-from photoq.pipeline.sidecar import (
+from photoq.pipeline.export.errors import SidecarError
+from photoq.pipeline.export.sidecar import (
     NS_CRS,
     NS_DIGIKAM,
     NS_XMP,
@@ -102,7 +104,7 @@ def _values(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def original(tmp_path) -> Path:
+def original(tmp_path: Path) -> Path:
     """A real camera JPEG copied next to where its sidecar goes, with a fixed old mtime."""
     if not PHOTO.exists():
         pytest.skip("corpus photo not available")
@@ -224,10 +226,17 @@ def test_merge_into_real_sidecars_keeps_everything_else(original, source):
 
 
 def test_writing_twice_gives_identical_bytes_and_no_rewrite(original):
-    args = {"rating": 3, "label": "Purple", "pick": None, "develop_settings": {"Vibrance": 10}}
-    path = write_sidecar(original, **args)
+    write = partial(
+        write_sidecar,
+        original,
+        rating=3,
+        label="Purple",
+        pick=None,
+        develop_settings={"Vibrance": 10},
+    )
+    path = write()
     first, stat = path.read_bytes(), path.stat()
-    write_sidecar(original, **args)
+    write()
     assert path.read_bytes() == first
     assert path.stat().st_mtime_ns == stat.st_mtime_ns
     assert path.stat().st_ino == stat.st_ino

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import rawpy
 
-from photoq.pipeline.decode import decode_for_develop
-from photoq.pipeline.preset_model import DevelopSettings
-from photoq.pipeline.white_balance import (
+from photoq.pipeline.decode.images import decode_for_develop
+from photoq.pipeline.decode.white_balance import (
     WhiteBalance,
-    absolute_white_balance,
     planckian_xy,
     raw_multipliers,
 )
+from photoq.pipeline.develop.white_point import absolute_white_balance
+from photoq.pipeline.presets.model import DevelopSettings
 from tests.conftest import CORPUS
 
 DNG = CORPUS / "exiftool+exiftool/t/images/DNG.dng"
@@ -76,7 +76,10 @@ def test_temperature_and_tint_turn_a_raw_the_way_lightroom_does() -> None:
     assert cold[2] / cold[0] > 1.5 * (warm[2] / warm[0])
     plain, _ = _mean_rgb(5500, 0)
     magenta, _ = _mean_rgb(5500, 50)
-    green_share = lambda rgb: rgb[1] / (rgb[0] + rgb[2])  # noqa: E731
+
+    def green_share(rgb: np.ndarray) -> float:
+        return float(rgb[1] / (rgb[0] + rgb[2]))
+
     assert green_share(magenta) < 0.95 * green_share(plain)
 
 

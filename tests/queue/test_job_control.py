@@ -228,7 +228,7 @@ def test_session_processing_culls_after_every_analysis(
     harness.start_worker(concurrency=2)
     infos = {i.id: i for i in harness.wait_final(ids, timeout=120)}
     assert [infos[i].status for i in ids] == ["succeeded"] * 3
-    last_analysis = max(infos[p].finished_at for p in photos if infos[p].finished_at)
+    last_analysis = max(done for p in photos if (done := infos[p].finished_at))
     assert infos[select].kind == "group_similar_photos"
     assert (infos[select].started_at or last_analysis) >= last_analysis
     assert (infos[select].result or {}).get("picks", 0) >= 1

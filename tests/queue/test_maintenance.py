@@ -14,7 +14,7 @@ from sqlalchemy import update
 from photoq.catalog.metrics import MetricsRepository
 from photoq.catalog.models import Job, utcnow
 from photoq.config import Settings
-from photoq.pipeline.atomic import temp_name_for
+from photoq.pipeline.export.atomic import temp_name_for
 from photoq.queue.app import beat_schedule
 from photoq.queue.routing import MAINTENANCE_QUEUE
 from tests.helpers import QueueHarness, probe

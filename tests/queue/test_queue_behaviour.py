@@ -133,7 +133,9 @@ def test_stale_messages_are_dropped(harness: QueueHarness, short_tmp: Path) -> N
     assert harness.jobs.get(job_id).attempts == 1  # type: ignore[union-attr]
 
 
-def test_killed_pool_process_job_is_redelivered_once(harness: QueueHarness, short_tmp: Path):
+def test_killed_pool_process_job_is_redelivered_once(
+    harness: QueueHarness, short_tmp: Path
+) -> None:
     harness.start_worker(concurrency=1)
     pid_file, done = short_tmp / "pid", short_tmp / "done.txt"
     [job_id] = harness.submit(
@@ -165,7 +167,9 @@ def test_jobs_survive_a_broker_restart(harness: QueueHarness) -> None:
     assert [i.status for i in infos] == ["succeeded"] * len(job_ids)
 
 
-def test_job_that_keeps_killing_its_worker_ends_dead(harness: QueueHarness, short_tmp: Path):
+def test_job_that_keeps_killing_its_worker_ends_dead(
+    harness: QueueHarness, short_tmp: Path
+) -> None:
     """A redelivered job past its attempt budget is not run again: no endless crash loop."""
     harness.start_worker(concurrency=1)
     pid_file = short_tmp / "pid"

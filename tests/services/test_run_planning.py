@@ -23,6 +23,6 @@ OLD = ANALYSIS_VERSION - 1
         ("cancelled", None, False, True),
     ],
 )
-def test_needs_work(status: str | None, version: int | None, changed: bool, expected: bool):
+def test_needs_work(status: str | None, version: int | None, changed: bool, expected: bool) -> None:
     outcome = PhotoOutcome(1, "/x.jpg", status, None, version)
     assert _needs_work(outcome, {1} if changed else set()) is expected
