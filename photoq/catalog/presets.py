@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from photoq.catalog.models import PresetRow, utcnow
 from photoq.errors import UsageError
+from photoq.pipeline import safe_yaml
 from photoq.pipeline.presets import builtin_presets, dump_preset, load_preset
 
 if TYPE_CHECKING:
@@ -151,6 +152,11 @@ def _info(rows: list[PresetRow]) -> PresetInfo:
 
 
 def _settings_of(document: str) -> dict[str, Any]:
-    data = yaml.safe_load(document) or {}
+    try:  # no alias expansion, bounded: a catalog written before these limits may hold a bomb
+        data = safe_yaml.load(document) or {}
+    except yaml.YAMLError as exc:
+        return {"(unreadable)": str(exc).splitlines()[0]}
+    if not isinstance(data, dict):
+        return {}
     settings = data.get("settings") or {}
     return dict(settings) if isinstance(settings, dict) else {}

@@ -11,6 +11,8 @@ import pytest
 PIPELINE = Path(__file__).resolve().parents[2] / "photoq" / "pipeline"
 # The photo's way through the pipeline; the shared modules come first.
 ORDER = [
+    "safe_yaml",
+    "files",
     "formats",
     "bands",
     "metadata",

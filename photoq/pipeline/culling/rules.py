@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from photoq.errors import ConfigError
+from photoq.pipeline import safe_yaml
+from photoq.pipeline.files import open_regular
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["FIELDS", "OPERATORS", "Condition", "ContextRule", "ContextRules", "load_rules"]
 
@@ -174,7 +178,10 @@ def _blend(reader: _Reader, node: yaml.Node) -> float:
 def _parse(text: str, source: str) -> ContextRules:
     reader = _Reader(source)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = safe_yaml.compose(text)
+    except safe_yaml.YamlTooLarge as exc:
+        msg = f"context rules {source}: {exc}"
+        raise ConfigError(msg) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -214,7 +221,12 @@ def load_rules(path: Path | None = None) -> ContextRules:
         shipped = resources.files("photoq") / "data" / "context_rules.yaml"
         return _parse(shipped.read_text(encoding="utf-8"), "(built-in) context_rules.yaml")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open_regular(path) as fh:  # bounded; a FIFO or device is refused at once
+            data = fh.read(safe_yaml.MAX_YAML_BYTES + 1)
+        if len(data) > safe_yaml.MAX_YAML_BYTES:
+            msg = f"context rules {path}: larger than {safe_yaml.MAX_YAML_BYTES} bytes"
+            raise ConfigError(msg)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"context rules {path}: cannot read the file: {exc}"
         raise ConfigError(msg) from None

@@ -12,6 +12,17 @@ from photoq.errors import ImageTooLarge
 
 DEFAULT_LONG_EDGE = 1536
 DEFAULT_MAX_PIXELS = 250_000_000
+#: The memory one decode may need at its peak, estimated from the header (see
+#: :func:`decode_bytes`): a 250 MP 8-bit RGB photo needs 1 GB, a 16-bit grey one 3.5 GB.
+DEFAULT_MAX_DECODE_BYTES = 2 << 30
+
+# Bytes per pixel Pillow stores for a mode (RGB, RGBA, CMYK, I, F … are 4: one 32-bit word).
+_STORED = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+# Modes the decoders shrink before converting (so the full-size working copy is small).
+SHRINK_FIRST_MODES = frozenset({"RGB", "L", "RGBA", "LA", "CMYK", "YCbCr"})
+# High-bit-depth modes that :func:`to_rgb` converts at full size through NumPy: the array copy,
+# a float32 copy and its scaled temporary (4 + 4), the 8-bit grey (1) and its RGB image (4).
+_HIGH_BIT_WORKING = 13
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +42,44 @@ class DecodedImage:
     white_balanced: bool = False
 
 
-def check_pixels(width: int, height: int, max_pixels: int) -> None:
-    """Refuse a decompression bomb from its header, before any pixel is allocated."""
+def decode_bytes(width: int, height: int, mode: str = "RGB") -> int:
+    """Peak memory a full-size decode of a ``mode`` image (Pillow's mode) needs, estimated:
+    the decoded pixels as Pillow stores them plus the full-size working copies the conversion
+    to 8-bit RGB makes (none when the image is shrunk first)."""
+    stored = _STORED.get(mode, 4)
+    if mode in SHRINK_FIRST_MODES:
+        working = 0
+    elif mode.startswith("I") or mode == "F":
+        working = _HIGH_BIT_WORKING
+    else:
+        working = 4  # one full-size RGB conversion (P, PA, La, HSV, LAB …)
+    return width * height * (stored + working)
+
+
+def check_pixels(
+    width: int,
+    height: int,
+    max_pixels: int,
+    *,
+    mode: str = "RGB",
+    max_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+) -> None:
+    """Refuse a decompression bomb from its header, before any pixel is allocated: more than
+    ``max_pixels``, or a decode needing more than ``max_bytes`` (:func:`decode_bytes`; a 16-bit
+    image costs several times an 8-bit one of the same size)."""
     if width <= 0 or height <= 0:
         return
     if width * height > max_pixels:
         msg = (
             f"image is {width}×{height} = {width * height / 1e6:,.0f} MP, "
             f"over the {max_pixels / 1e6:,.0f} MP limit"
+        )
+        raise ImageTooLarge(msg)
+    needed = decode_bytes(width, height, mode)
+    if needed > max_bytes:
+        msg = (
+            f"image is {width}×{height} in mode {mode}: decoding it needs about "
+            f"{needed / 1e9:,.1f} GB ({needed:,} bytes), over the {max_bytes / 1e9:,.1f} GB limit"
         )
         raise ImageTooLarge(msg)
 

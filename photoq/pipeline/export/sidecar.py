@@ -27,7 +27,9 @@ programs disagree about the same photo. No timestamp (``xmp:MetadataDate``) is w
 the write idempotent: the same call twice gives the same bytes.
 
 An existing sidecar is merged byte-for-byte (:mod:`photoq.pipeline.export.xmp_merge`); one that
-is not XMP, or not safe to parse, raises :class:`SidecarError` and is left untouched. The original
+is not XMP, or not safe to parse, raises :class:`SidecarError` and is left untouched; so does
+one that is not a regular file (a symlink, never followed, a FIFO or a device) or is larger
+than :data:`MAX_SIDECAR_BYTES`. The original
 photo is only ever read — for nothing, in fact: only its path is used.
 """
 
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING
 from photoq.pipeline.export.atomic import atomic_write_bytes
 from photoq.pipeline.export.errors import SidecarError
 from photoq.pipeline.export.xmp_merge import Prop, merge
+from photoq.pipeline.files import FileTooLarge, NotRegularFile, read_regular
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -49,6 +52,9 @@ NS_XMP_DM = "http://ns.adobe.com/xmp/1.0/DynamicMedia/"
 NS_DIGIKAM = "http://www.digikam.org/ns/1.0/"
 NS_CRS = "http://ns.adobe.com/camera-raw-settings/1.0/"
 
+#: The largest existing sidecar read and merged (real ones are a few KiB, 1 MiB with a long
+#: develop history); a larger one is refused, not read.
+MAX_SIDECAR_BYTES = 8 << 20
 REJECT = -1
 MAX_RATING = 5
 PICK_VALUES = {True: 1, None: 0, False: -1}  # xmpDM:pick
@@ -94,18 +100,32 @@ def write_sidecar(
         # An original that is itself named *.xmp would otherwise be its own sidecar.
         msg = f"{original} is an .xmp file; photoq does not write sidecars for sidecars"
         raise SidecarError(msg)
+    existing = read_existing_sidecar(path)
+    new = existing is None
+    packet = _EMPTY_PACKET if existing is None else existing
     try:
-        existing = path.read_bytes()
-    except FileNotFoundError:
-        existing = _EMPTY_PACKET
-    try:
-        merged = merge(existing, props)
+        merged = merge(packet, props)
     except SidecarError as exc:
         msg = f"{path}: {exc}"
         raise SidecarError(msg) from None
-    if merged != existing or not path.exists():
+    if merged != packet or new:
         atomic_write_bytes(path, merged, overwrite=True)
     return path
+
+
+def read_existing_sidecar(path: Path) -> bytes | None:
+    """The bytes of the sidecar at ``path``, or None when there is none.
+
+    Only a regular file is read, and at most :data:`MAX_SIDECAR_BYTES`: a symlink (never
+    followed, so never replaced by a copy of its target), a FIFO, a device or a larger file
+    raises :class:`SidecarError` saying which, and is left as it is.
+    """
+    try:
+        return read_regular(path, MAX_SIDECAR_BYTES, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except (NotRegularFile, FileTooLarge) as exc:
+        raise SidecarError(str(exc)) from None
 
 
 def sidecar_properties(

@@ -12,6 +12,7 @@ import mmap
 from typing import TYPE_CHECKING
 
 from photoq.errors import CorruptImage, UnsupportedFormat
+from photoq.pipeline.files import open_regular
 from photoq.pipeline.formats import SNIFF_BYTES, describe_unknown, sniff_format
 from photoq.pipeline.metadata.record import ExifRecord
 from photoq.pipeline.metadata.values import build_record
@@ -29,7 +30,7 @@ def read_exif(path: Path) -> ExifRecord:
     Raises :class:`CorruptImage` for an empty file and :class:`UnsupportedFormat` for a file that
     is not an image photoq knows.
     """
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:  # a FIFO or device is refused at once, never waited on
         head = fh.read(SNIFF_BYTES)
         if not head:
             msg = "not an image: the file is empty (0 bytes)"

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
+from photoq.pipeline.files import open_regular
 from photoq.pipeline.presets.model import BadPreset, DevelopSettings, Preset
 from photoq.pipeline.presets.xmp_format import XmpPresetReader
 from photoq.pipeline.presets.yaml_format import PhotoqPresetReader, dump_preset, load_preset
@@ -87,7 +88,7 @@ def read_preset(path: str | Path) -> Preset:
     """Read a preset file (photoq YAML/JSON or a Lightroom/Camera Raw XMP)."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:  # a FIFO or device is refused, never waited on
             data = fh.read(MAX_PRESET_FILE + 1)
     except OSError as exc:
         msg = f"{path}: cannot read preset ({exc.strerror or exc})"

@@ -16,7 +16,8 @@ A preset file is a mapping::
 
 Setting names and units are those of :class:`~photoq.pipeline.presets.model.DevelopSettings`.
 An unknown key is an error (a typo must not silently become "no change"). YAML is read with
-``yaml.safe_load``, which builds plain data only (no Python objects).
+:mod:`photoq.pipeline.safe_yaml`, which builds plain data only (no Python objects) and refuses
+anchors and aliases (``&a`` / ``*a``), so a tiny file cannot expand into gigabytes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from photoq.pipeline import safe_yaml
 from photoq.pipeline.presets.model import (
     HSL_BANDS,
     SETTING_NAMES,
@@ -63,7 +65,7 @@ def load_preset(data: bytes | str, filename: str = "preset.yaml") -> Preset:
         raise BadPreset(msg)
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        doc = json.loads(text) if filename.endswith(".json") else yaml.safe_load(text)
+        doc = json.loads(text) if filename.endswith(".json") else safe_yaml.load(text)
     except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         reason = str(exc).splitlines()[0]
         msg = f"{filename}: not a readable preset ({reason})"
@@ -146,7 +148,13 @@ def dump_preset(preset: Preset) -> str:
     doc |= {"source": preset.source, "group": preset.group, "uuid": preset.uuid}
     doc |= {"settings": settings, "unsupported": dict(preset.unsupported)}
     header = f"# photoq preset '{preset.name}' (see photoq/pipeline/presets/yaml_format.py)\n"
-    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    body = yaml.dump(
+        doc,
+        Dumper=safe_yaml.NoAliasDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+    )
     return header + body
 
 
