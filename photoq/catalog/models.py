@@ -276,3 +276,21 @@ class SystemMetric(Base):
     queue_depths: Mapped[dict[str, int]] = mapped_column(JSON)
     #: One dict per GPU (``photoq.host.GpuSample``); null on a host without GPUs.
     gpus: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class ExportRow(Base):
+    """A file photoq wrote into an export folder: the only kind of file an export may replace
+    (with ``--overwrite``, or on a retry of the job that wrote it), and only while its size and
+    SHA-256 are still the recorded ones."""
+
+    __tablename__ = "exports"
+    __table_args__ = (UniqueConstraint("path", name="uq_exports_path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Absolute, as written; exact whatever its bytes.
+    path: Mapped[str] = mapped_column(FsText)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -102,6 +102,11 @@ class PhotoRepository:
         with self.catalog.transaction(read_only=True) as db:
             return list(db.scalars(select(ShootSession.id).order_by(ShootSession.id)))
 
+    def session_roots(self) -> list[str]:
+        """The root folder of every session: where originals live."""
+        with self.catalog.transaction(read_only=True) as db:
+            return list(db.scalars(select(ShootSession.root).order_by(ShootSession.id)))
+
     def photos(self, session_id: int) -> list[PhotoFile]:
         with self.catalog.transaction(read_only=True) as db:
             stmt = select(Photo).where(Photo.session_id == session_id).order_by(Photo.path)

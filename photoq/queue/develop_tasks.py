@@ -7,22 +7,27 @@ sidecar. ``export_photo`` does the heavy part: decode at the export size, render
 
 from __future__ import annotations
 
+import errno
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photoq.catalog.exports import ExportRepository
 from photoq.catalog.photos import DevelopFacts, PhotoRepository
 from photoq.catalog.presets import PresetRepository
-from photoq.errors import PermanentError
+from photoq.errors import PermanentError, PhotoqError
 from photoq.pipeline.decode import decode_for_develop
 from photoq.pipeline.develop import absolute_white_balance, render
-from photoq.pipeline.export import TemplateFields, export_image, write_sidecar
+from photoq.pipeline.export import NotPhotoqExport, TemplateFields, export_image, write_sidecar
 from photoq.pipeline.metadata import original_exif_bytes
 from photoq.pipeline.presets import crs_from_settings
 from photoq.queue import app
 from photoq.queue.tracking import TrackedTask
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     import numpy as np
 
     from photoq.catalog.job_records import Claim
@@ -32,6 +37,34 @@ AUTO = "auto"
 FALLBACK_PRESET = "natural"
 #: Decode at full size when the export keeps the original resolution.
 FULL_SIZE = 1 << 30
+#: File system errors that the same step would hit again: a read-only or forbidden folder, a
+#: path that cannot exist. They fail the job at once instead of being retried.
+PERMANENT_FS_ERRNOS = frozenset(
+    {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EISDIR}
+)
+
+
+class StepFailed(PermanentError):
+    """A permanent file system error in one step of a develop job; the message names the step
+    and the file."""
+
+
+@contextmanager
+def _step(name: str, verb: str) -> Iterator[None]:
+    """Name the step (``develop``, ``export``, ``sidecar``) in any error raised inside, and make
+    a permanent file system error (:data:`PERMANENT_FS_ERRNOS`) a :class:`StepFailed`; ``verb``
+    says what the step does with files ("reading", "writing")."""
+    try:
+        yield
+    except PhotoqError as exc:
+        exc.args = (f"{name} failed: {exc}", *exc.args[1:])
+        raise
+    except OSError as exc:
+        if exc.errno not in PERMANENT_FS_ERRNOS:
+            raise  # transient: retried
+        where = f" {verb} {exc.filename}" if exc.filename else ""
+        msg = f"{name} failed{where}: {exc.strerror or exc}"
+        raise StepFailed(msg) from exc
 
 
 def _facts(catalog: Catalog, claim: Claim) -> DevelopFacts:
@@ -65,13 +98,14 @@ def _apply_preset(catalog: Catalog, claim: Claim) -> dict[str, Any]:
             for k, v in crs_from_settings(preset.settings.blended(blend / 100)).items()
             if isinstance(v, str | int | float)
         }
-        write_sidecar(
-            Path(facts.path),
-            rating=facts.sidecar_rating,
-            label=None,
-            pick=facts.is_pick,
-            develop_settings=settings,
-        )
+        with _step("sidecar", "writing"):
+            write_sidecar(
+                Path(facts.path),
+                rating=facts.sidecar_rating,
+                label=None,
+                pick=facts.is_pick,
+                develop_settings=settings,
+            )
     return {"preset": name, "version": version, "blend": blend}
 
 
@@ -87,36 +121,55 @@ def _export_photo(catalog: Catalog, claim: Claim) -> dict[str, Any]:
         context=facts.context,
         preset=facts.applied_preset,
     )
-    # Only a transient failure leads to a retry (an existing file is a permanent one), so a
-    # file a retry finds at its target is the one this job's earlier attempt wrote.
-    overwrite = bool(p.get("overwrite")) or claim.attempt > 1
     preset = None
     blend = (facts.applied_blend or 100.0) / 100
     if facts.applied_preset:
         preset, _ = PresetRepository(catalog).get(facts.applied_preset, facts.applied_version)
     wb = absolute_white_balance(preset.settings, blend) if preset else None
-    decoded = decode_for_develop(
-        Path(facts.path), long_edge=long_edge or FULL_SIZE, white_balance=wb
-    )
-    pixels: np.ndarray[Any, Any] = decoded.pixels
-    if preset is not None:
-        settings = preset.settings
-        if decoded.white_balanced:  # a RAW demosaiced at the preset's own white balance
-            settings = replace(settings, temperature=None, tint=None)
-        pixels = render(pixels, settings, blend)
-    target = export_image(
-        pixels,
-        Path(p["out"]),
-        fmt=p.get("format", "jpeg"),
-        long_edge=long_edge,
-        quality=int(p.get("quality", 90)),
-        template=p.get("template", "{stem}"),
-        fields=fields,
-        exif_bytes=original_exif_bytes(Path(facts.path)),
-        strip_gps=bool(p.get("strip_gps")),
-        overwrite=overwrite,
-    )
+    with _step("develop", "reading"):
+        decoded = decode_for_develop(
+            Path(facts.path), long_edge=long_edge or FULL_SIZE, white_balance=wb
+        )
+        pixels: np.ndarray[Any, Any] = decoded.pixels
+        if preset is not None:
+            settings = preset.settings
+            if decoded.white_balanced:  # a RAW demosaiced at the preset's own white balance
+                settings = replace(settings, temperature=None, tint=None)
+            pixels = render(pixels, settings, blend)
+        exif_bytes = original_exif_bytes(Path(facts.path))
+    with _step("export", "writing"):
+        target = export_image(
+            pixels,
+            Path(p["out"]),
+            fmt=p.get("format", "jpeg"),
+            long_edge=long_edge,
+            quality=int(p.get("quality", 90)),
+            template=p.get("template", "{stem}"),
+            fields=fields,
+            exif_bytes=exif_bytes,
+            strip_gps=bool(p.get("strip_gps")),
+            overwrite=False,
+            may_replace=_may_replace(catalog, claim, overwrite=bool(p.get("overwrite"))),
+        )
+    ExportRepository(catalog).record(target, photo_id=claim.photo_id, job_id=claim.job_id)
     return {"path": str(target)}
+
+
+def _may_replace(catalog: Catalog, claim: Claim, *, overwrite: bool) -> Callable[[Path], bool]:
+    """Whether an export may replace the file at its target (DESIGN invariant 1): only a file
+    the catalog records as a photoq export that still has its recorded size and checksum, and
+    then only with ``overwrite`` or when this same job wrote it (an earlier attempt that died
+    after its rename). Anything else, an original above all, is never replaced: a retry of a
+    job whose first attempt died finds a file it did not write and fails naming it."""
+    exports = ExportRepository(catalog)
+
+    def check(target: Path) -> bool:
+        record = exports.matching(target)
+        if record is None:
+            raise NotPhotoqExport(target)
+        return overwrite or record.job_id == claim.job_id
+
+    return check
 
 
 @app.task(bind=True, base=TrackedTask, name="photoq.apply_preset")

@@ -14,7 +14,15 @@ from photoq.errors import PermanentError, RetryableError
 
 #: OS errors that say "this input is wrong" rather than "the system hiccuped".
 _PERMANENT_ERRNOS = frozenset(
-    {errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.EACCES, errno.EPERM}
+    {
+        errno.ENOENT,
+        errno.EISDIR,
+        errno.ENOTDIR,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENAMETOOLONG,
+    }
 )
 
 

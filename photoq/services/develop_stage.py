@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from photoq.catalog.photos import PhotoRepository
 from photoq.catalog.presets import PresetRepository
 from photoq.errors import UsageError
 from photoq.pipeline.export import check_template, get_exporter
+from photoq.pipeline.export.atomic import temp_name_for
 from photoq.queue.dispatch import new_job, submit
 from photoq.queue.priority import Priority
 from photoq.queue.routing import APPLY_PRESET, EXPORT_PHOTO
@@ -61,6 +63,41 @@ class ExportOptions:
         if not 1 <= self.quality <= 100:
             msg = f"--quality {self.quality}: must be 1–100"
             raise UsageError(msg)
+
+
+def check_export_folder(rt: Runtime, out: Path, shoot: Path) -> Path:
+    """Refuse, before any work, an export folder that would put exports among originals, or
+    one photoq cannot write into; returns it resolved (and created).
+
+    Originals are never opened for writing (DESIGN invariant 1), and an export folder inside a
+    shoot would be ingested by the next run: the export folder may not be, hold, or lie inside
+    the shoot being run or the root of any session in the catalog (paths compared resolved, so
+    symbolic links and ``..`` do not hide one). A UsageError (exit 2) in one line otherwise."""
+    target = out.resolve()
+    roots = {shoot.resolve(), *(Path(r) for r in PhotoRepository(rt.catalog).session_roots())}
+    for root in sorted(roots):
+        if target == root:
+            how = "is the folder of the shoot"
+        elif target in root.parents:
+            how = "holds the shoot"
+        elif root in target.parents:
+            how = "lies inside the shoot"
+        else:
+            continue
+        msg = (
+            f"--export {out}: the export folder {how} {root}; photoq never writes among "
+            "originals: choose a folder outside every shoot"
+        )
+        raise UsageError(msg)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = temp_name_for(target / "write-check")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        msg = f"--export {out}: cannot write into the export folder: {exc.strerror or exc}"
+        raise UsageError(msg) from None
+    return target
 
 
 def choose_preset(rt: Runtime, ref: str) -> PresetChoice:

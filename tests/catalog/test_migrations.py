@@ -35,6 +35,7 @@ MODEL_TABLES = {
     "group_members",
     "presets",
     "system_metrics",
+    "exports",
 }
 ALL_TABLES = MODEL_TABLES | {"alembic_version"}
 
@@ -172,7 +173,21 @@ def test_downgrade_to_0002_drops_the_system_metrics_table(engine: Engine) -> Non
     }
     command.downgrade(config, "0002")
     assert current_revision(engine) == "0002"
-    assert _tables(engine) == ALL_TABLES - {"system_metrics"}
+    assert _tables(engine) == ALL_TABLES - {"system_metrics", "exports"}
+    upgrade(engine)
+    assert _tables(engine) == ALL_TABLES
+    assert current_revision(engine) == head_revision()
+
+
+def test_downgrade_to_0003_drops_the_exports_table(engine: Engine) -> None:
+    config = _alembic(engine)
+    upgrade(engine)
+    assert {"uq_exports_path"} <= {
+        c["name"] for c in inspect(engine).get_unique_constraints("exports")
+    }
+    command.downgrade(config, "0003")
+    assert current_revision(engine) == "0003"
+    assert _tables(engine) == ALL_TABLES - {"exports"}
     upgrade(engine)
     assert _tables(engine) == ALL_TABLES
     assert current_revision(engine) == head_revision()

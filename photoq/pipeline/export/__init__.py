@@ -7,13 +7,19 @@ Owns the encoders, export metadata, templates, atomic writes and sidecar merging
 
 from photoq.pipeline.export.atomic import atomic_write_bytes, stale_temp_files
 from photoq.pipeline.export.encoders import get_exporter
-from photoq.pipeline.export.errors import ExportError, OutputExists, SidecarError
+from photoq.pipeline.export.errors import (
+    ExportError,
+    NotPhotoqExport,
+    OutputExists,
+    SidecarError,
+)
 from photoq.pipeline.export.image import export_image
 from photoq.pipeline.export.sidecar import write_sidecar
 from photoq.pipeline.export.template import TemplateFields, check_template
 
 __all__ = [
     "ExportError",
+    "NotPhotoqExport",
     "OutputExists",
     "SidecarError",
     "TemplateFields",

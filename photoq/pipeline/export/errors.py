@@ -9,6 +9,8 @@ running the same export again with the same arguments fails the same way::
     │   ├── UnsafeTemplate       the filename template is malformed or leaves the export folder
     │   └── OutputExists         the target file exists and overwrite was not asked for
     │                            (also a :class:`FileExistsError`, so plain ``except`` works)
+    │   └── NotPhotoqExport      the target exists and is not a file photoq exported: never
+    │                            replaced, even with overwrite
     └── SidecarError             an existing sidecar is not XMP we can merge into safely
 """
 
@@ -49,3 +51,19 @@ class OutputExists(ExportError, FileExistsError):
 
 class SidecarError(PermanentError):
     """An existing XMP sidecar cannot be merged without risking its contents."""
+
+
+class NotPhotoqExport(ExportError, FileExistsError):
+    """The export target exists and is not a file photoq exported (or has changed since): it is
+    never replaced, whatever ``--overwrite`` says."""
+
+    def __init__(self, path: Path) -> None:
+        msg = (
+            f"{path} already exists and is not a file photoq exported (or it changed since); "
+            "photoq never replaces it, even with --overwrite: move it away or export elsewhere"
+        )
+        super().__init__(msg)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -13,6 +13,7 @@ developed image would invent detail, so ``long_edge`` above the image's long edg
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, cast
 
 import cv2
@@ -25,6 +26,7 @@ from photoq.pipeline.export.metadata import export_exif, srgb_icc
 from photoq.pipeline.export.template import render_relative, resolve_target
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from numpy.typing import NDArray
@@ -48,6 +50,7 @@ def export_image(
     exif_bytes: bytes | None,
     strip_gps: bool,
     overwrite: bool,
+    may_replace: Callable[[Path], bool] | None = None,
 ) -> Path:
     """Write ``rgb`` (H×W×3 sRGB, uint8 or uint16) into ``dest_dir``; return the file's path.
 
@@ -55,6 +58,11 @@ def export_image(
     ``tiff16``); ``quality`` 1–100 (ignored by lossless formats); ``template`` names the file
     without extension (:mod:`photoq.pipeline.export.template`); ``exif_bytes`` is the original's
     EXIF block, kept with Orientation 1, the new size and, if ``strip_gps``, no GPS IFD.
+
+    ``may_replace``, when given, decides instead of ``overwrite`` whether an existing target may
+    be replaced: it is called with the target's path before anything is encoded, and may raise
+    its own error to say why not. A target that does not exist then is written without
+    replacing, so a file that appears meanwhile is never clobbered.
 
     Raises :class:`~photoq.pipeline.export.errors.UnknownExportFormat`,
     :class:`~photoq.pipeline.export.errors.UnsafeTemplate`,
@@ -65,7 +73,9 @@ def export_image(
     _check_arguments(rgb, long_edge, quality)
     rel = render_relative(template, fields, exporter.extension)
     target = resolve_target(dest_dir, rel, template)
-    if not overwrite and target.exists():
+    if may_replace is not None:
+        overwrite = os.path.lexists(target) and may_replace(target)
+    if not overwrite and os.path.lexists(target):
         # Also checked atomically at the rename; this early check only saves the encoding work.
         raise OutputExists(target)
     pixels = to_bit_depth(fit_long_edge(rgb, long_edge), exporter.bit_depth)
