@@ -15,7 +15,7 @@ from urllib.parse import quote
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from photoq.errors import ConfigError
+from photoq.errors import ConfigError, redact
 
 DEFAULT_HOME = Path("~/.photoq")
 DEFAULT_CONCURRENCY = 3
@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     result_retention_days: float = Field(7.0, gt=0)
     metrics_retention_days: float = Field(7.0, gt=0)
 
+    #: Globs of files and folders ingest leaves out, comma-separated (see ``ignore_globs``).
+    ignore: str = ""
+
     #: Worker processes keep freed memory for their next task (see photoq.memory).
     reuse_memory: bool = True
 
@@ -101,6 +104,11 @@ class Settings(BaseSettings):
         return None
 
     @property
+    def ignore_globs(self) -> tuple[str, ...]:
+        """PHOTOQ_IGNORE as a list: names, or paths relative to the shoot with ``/``."""
+        return tuple(g.strip() for g in self.ignore.split(",") if g.strip())
+
+    @property
     def resolved_database_url(self) -> str:
         """The catalog URL: PHOTOQ_DATABASE_URL, else SQLite under PHOTOQ_HOME."""
         return self.database_url or f"sqlite:///{self.home / 'catalog.db'}"
@@ -130,7 +138,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = _variable_name(first["loc"])
-        msg = f"{name}: {first['msg']} (got {first.get('input')!r})"
+        msg = redact(f"{name}: {first['msg']} (got {first.get('input')!r})")
         raise ConfigError(msg) from None
 
 

@@ -16,6 +16,18 @@ user can act on. Whether a failed job is retried is decided by the class alone::
 
 from __future__ import annotations
 
+import re
+
+#: ``scheme://user:password@`` in any text: the password, up to the last ``@`` before the host.
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/]*@")
+
+
+def redact(text: object) -> str:
+    """``text`` with every URL's password replaced by ``***`` (``redis://:***@host:6379/0``,
+    ``postgresql://user:***@host/db``): whatever photoq prints or logs goes through this, so
+    that a broker or database password never reaches a terminal, log file or the catalog."""
+    return _URL_PASSWORD.sub(r"\1***@", str(text))
+
 
 class PhotoqError(Exception):
     """Base of every error photoq raises on purpose."""

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 
-from photoq.errors import ConfigError, ServiceUnavailable
+from photoq.errors import ConfigError, ServiceUnavailable, redact
+from photoq.private_files import private_dir, private_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: Workers write concurrently; SQLite makes a writer wait this long for the lock before failing.
@@ -44,16 +45,28 @@ def _sqlite_on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_sqlite(database: Path) -> None:
+    """The catalog and its -wal and -shm files readable by their owner only (SQLite gives the
+    -wal and -shm it creates the database file's mode); a missing folder is created 0700."""
+    if not database.parent.exists():
+        private_dir(database.parent, what="PHOTOQ_DATABASE_URL")
+    private_file(database)
+    for extra in ("-wal", "-shm", "-journal"):
+        companion = database.with_name(database.name + extra)
+        if companion.exists():
+            private_file(companion)
+
+
 def create_catalog_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings photoq relies on."""
     try:
         parsed = make_url(url)
     except ArgumentError:
-        msg = f"PHOTOQ_DATABASE_URL: not a database URL: {url!r}"
+        msg = redact(f"PHOTOQ_DATABASE_URL: not a database URL: {url!r}")
         raise ConfigError(msg) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -63,7 +76,7 @@ def create_catalog_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ModuleNotFoundError) as exc:
-        msg = f"PHOTOQ_DATABASE_URL: unsupported database URL {url!r}: {exc}"
+        msg = redact(f"PHOTOQ_DATABASE_URL: unsupported database URL {url!r}: {exc}")
         raise ConfigError(msg) from None
 
 
@@ -98,7 +111,7 @@ def upgrade(engine: Engine) -> None:
         with contextlib.suppress(OperationalError):
             if current_revision(engine) == head:
                 return
-        msg = f"cannot reach the catalog database {engine.url!r}: {_first_line(exc)}"
+        msg = redact(f"cannot reach the catalog database {engine.url!r}: {_first_line(exc)}")
         raise ServiceUnavailable(msg) from None
 
 

@@ -27,6 +27,7 @@ from photoq.catalog.models import (
     UTCDateTime,
     utcnow,
 )
+from photoq.errors import redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -227,7 +228,7 @@ class JobRepository(JobQueries):
         self, claim: Claim, message_id: str, error: BaseException, delay: float
     ) -> bool:
         """Record a transient failure; the job waits ``delay`` seconds as ``retrying``."""
-        kind, text = type(error).__name__, str(error)
+        kind, text = type(error).__name__, redact(error)
         return self._finish(
             claim,
             message_id,
@@ -237,7 +238,7 @@ class JobRepository(JobQueries):
 
     def mark_dead(self, claim: Claim, message_id: str, error: BaseException) -> bool:
         """Record a permanent failure (or exhausted retries): the job is dead."""
-        kind, text = type(error).__name__, str(error)
+        kind, text = type(error).__name__, redact(error)
         return self._finish(
             claim,
             message_id,

@@ -22,7 +22,7 @@ from photoq.cli import (
 )
 from photoq.cli.display import shown
 from photoq.cli.output import err, out
-from photoq.errors import ConfigError, PhotoqError, ServiceUnavailable, UsageError
+from photoq.errors import ConfigError, PhotoqError, ServiceUnavailable, UsageError, redact
 
 __all__ = ["EXIT_CODES", "app", "exit_code", "main"]
 
@@ -80,13 +80,13 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except PhotoqError as exc:
-        err.print(f"photoq: error: {shown(exc)}")
+        err.print(f"photoq: error: {shown(redact(exc))}")
         sys.exit(exit_code(exc))
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get("PHOTOQ_DEBUG"):
             raise
         err.print(
-            f"photoq: internal error: {type(exc).__name__}: {shown(exc)} "
+            f"photoq: internal error: {type(exc).__name__}: {shown(redact(exc))} "
             "(set PHOTOQ_DEBUG=1 for the traceback, and please report it)"
         )
         sys.exit(70)

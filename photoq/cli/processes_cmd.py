@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -71,11 +72,13 @@ def worker(
 
 def beat(loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO") -> None:
     """Start the periodic scheduler (run exactly one per deployment)."""
+    from photoq.private_files import PRIVATE_UMASK, private_dir
     from photoq.services.runtime import embedded_broker
 
     settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
     schedule = settings.home / "beat-schedule"
+    os.umask(PRIVATE_UMASK)  # beat writes only its schedule, under PHOTOQ_HOME
     with embedded_broker(settings):
         from photoq.queue import app as celery_app
 

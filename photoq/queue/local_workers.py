@@ -11,6 +11,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from photoq.private_files import open_private, private_dir
 from photoq.queue.routing import DEFAULT_WORKER_QUEUES
 
 if TYPE_CHECKING:
@@ -37,10 +38,10 @@ class LocalWorkers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self, env: dict[str, str] | None = None) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir, what="log folder")
         for index in range(self.count):
             log_path = self.log_dir / f"worker-{os.getpid()}-{index}.log"
-            with log_path.open("ab") as log_file:
+            with open_private(log_path) as log_file:
                 self.processes.append(
                     subprocess.Popen(
                         [

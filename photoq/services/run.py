@@ -24,9 +24,10 @@ from photoq.services.develop_stage import (
     ExportOptions,
     PresetChoice,
     apply_presets,
+    check_export_folder,
     export_picks,
 )
-from photoq.services.ingest import ingest
+from photoq.services.ingest import check_folder, ingest
 from photoq.services.run_failures import (
     CULLING,
     DEVELOP,
@@ -53,6 +54,8 @@ class RunOptions:
     preset: PresetChoice | None = None
     export: ExportOptions | None = None
     rules: Path | None = None
+    #: Globs of files and folders to leave out of the shoot (besides PHOTOQ_IGNORE's).
+    ignore: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class RunSummary:
     #: Everything the run did not do (:mod:`photoq.services.run_failures`); empty when ok.
     failures: list[Failure] = field(default_factory=list)
     elapsed_s: float = 0.0
+    #: Entries ingest left out, by kind (hidden, OS files, photoq exports, ignored).
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -209,7 +214,11 @@ def run_folder(
     the summary lists it among the failures."""
     options = options or RunOptions()
     started = time.monotonic()
-    result = ingest(rt.catalog, folder, home=rt.settings.home)
+    if options.export:
+        # Before anything is ingested or queued: never among originals, and writable.
+        check_export_folder(rt, options.export.out, check_folder(folder))
+    ignore = (*rt.settings.ignore_globs, *options.ignore)
+    result = ingest(rt.catalog, folder, home=rt.settings.home, ignore=ignore)
     resumed, queued = plan_jobs(rt, result.session_id, set(result.changed_ids), options.rules)
     stages: StageJobs = {}
     # An unchanged, already culled shoot needs no worker at all: the summary is in the catalog.
@@ -231,7 +240,7 @@ def run_folder(
         if _workers_alive(rt):
             rt.ensure_workers()
             stages[EXPORT] = export_picks(rt, result.session_id, options.export, progress)
-    return summarise(
+    summary = summarise(
         rt,
         result.session_id,
         result.root,
@@ -241,6 +250,8 @@ def run_folder(
         stages,
         sidecars=options.sidecars,
     )
+    summary.skipped = result.skipped
+    return summary
 
 
 def _culling_due(rt: Runtime, session_id: int, options: RunOptions) -> bool:

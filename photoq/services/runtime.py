@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from photoq.catalog.queue_state import QueueStateRepository
 from photoq.catalog.store import Catalog
+from photoq.private_files import private_dir
 from photoq.queue.embedded import EmbeddedBroker
 from photoq.queue.local_workers import LocalWorkers
 
@@ -72,6 +73,8 @@ def embedded_broker(settings: Settings) -> Iterator[EmbeddedBroker | None]:
 
 
 def open_catalog(settings: Settings) -> Catalog:
+    if settings.database_url is None:  # the SQLite catalog lives in PHOTOQ_HOME: keep it private
+        private_dir(settings.home)
     return Catalog.open(settings.resolved_database_url)
 
 

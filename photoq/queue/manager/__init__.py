@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from photoq.catalog.store import Catalog
 from photoq.config import get_settings
+from photoq.private_files import private_dir
 from photoq.queue.manager.changing import Changing
 from photoq.queue.manager.looking import Looking
 from photoq.queue.manager.submitting import Submitting
@@ -42,4 +43,6 @@ def get_job_queue_manager(settings: Settings | None = None) -> JobQueueManager:
         from photoq.queue.app import create_app
 
         app = create_app(settings)
+    if settings.database_url is None:  # the SQLite catalog lives in PHOTOQ_HOME: keep it private
+        private_dir(settings.home)
     return JobQueueManager(settings, Catalog.open(settings.resolved_database_url), app)
