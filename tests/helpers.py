@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from photoq.catalog.job_records import JobInfo, NewJob
 from photoq.catalog.jobs import JobRepository
@@ -23,6 +27,21 @@ if TYPE_CHECKING:
     from photoq.catalog.store import Catalog
     from photoq.config import Settings
     from photoq.queue.embedded import EmbeddedBroker
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SAMPLE = "hdkai+Raw-IO/test/media/group"
+
+
+def corpus_shoot(folder: Path, *photos: str) -> Path:
+    """``folder`` made and filled with copies of corpus photos (paths relative to the corpus);
+    the test is skipped when ``../shared/corpus`` is absent."""
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    folder.mkdir(parents=True)
+    for photo in photos:
+        shutil.copyfile(CORPUS / photo, folder / Path(photo).name)
+    return folder
 
 
 def probe(priority: int, queue: str = "medium", **payload: Any) -> NewJob:

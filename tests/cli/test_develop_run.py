@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,20 @@ from PIL import Image
 
 from tests.cli.test_run import photoq, snapshot
 from tests.conftest import CORPUS
+from tests.helpers import SAMPLE, corpus_shoot
 
 pytestmark = pytest.mark.integration
 
-GROUP = CORPUS / "hdkai+Raw-IO/test/media/group"
 PRESETS = CORPUS / "presets/lightroom_xmp_exported"
 
 
 @pytest.fixture
 def shoot(tmp_path: Path) -> Path:
-    if not CORPUS.exists():
-        pytest.skip("../shared/corpus is not present")
-    folder = tmp_path / "shoot"
-    folder.mkdir()
-    for name in ("1.jpg", "2.jpg", "3.jpg", "12.jpg"):
-        shutil.copyfile(GROUP / name, folder / name)
-    shutil.copyfile(
-        CORPUS / "recurser+exif-orientation-examples/Portrait_6.jpg", folder / "Portrait_6.jpg"
+    return corpus_shoot(
+        tmp_path / "shoot",
+        *(f"{SAMPLE}/{name}" for name in ("1.jpg", "2.jpg", "3.jpg", "12.jpg")),
+        "recurser+exif-orientation-examples/Portrait_6.jpg",
     )
-    return folder
 
 
 def test_run_develops_and_exports_the_picks(shoot: Path, tmp_path: Path, short_tmp: Path) -> None:

@@ -25,6 +25,7 @@ from photoq.queue.routing import EXPORT_PHOTO
 from photoq.services.ingest import ingest
 from tests.cli.test_run import photoq, snapshot
 from tests.conftest import CORPUS
+from tests.helpers import SAMPLE, corpus_shoot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -38,16 +39,11 @@ GROUP = CORPUS / "hdkai+Raw-IO/test/media/group"
 
 @pytest.fixture
 def shoot(tmp_path: Path) -> Path:
-    if not CORPUS.exists():
-        pytest.skip("../shared/corpus is not present")
-    folder = tmp_path / "shoot"
-    folder.mkdir()
-    for name in ("1.jpg", "3.jpg", "12.jpg"):
-        shutil.copyfile(GROUP / name, folder / name)
-    shutil.copyfile(
-        CORPUS / "recurser+exif-orientation-examples/Portrait_6.jpg", folder / "Portrait_6.jpg"
+    return corpus_shoot(
+        tmp_path / "shoot",
+        *(f"{SAMPLE}/{name}" for name in ("1.jpg", "3.jpg", "12.jpg")),
+        "recurser+exif-orientation-examples/Portrait_6.jpg",
     )
-    return folder
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 from photoq.errors import PhotoqError, ServiceUnavailable
 from photoq.queue import embedded
 from photoq.queue.embedded import EmbeddedBroker
-from tests.conftest import CORPUS
+from tests.helpers import SAMPLE, corpus_shoot
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +39,7 @@ def _loose(home: Path) -> list[str]:
 
 
 def test_a_run_leaves_nothing_in_photoq_home_for_other_users(short_tmp: Path) -> None:
-    if not CORPUS.exists():
-        pytest.skip("../shared/corpus is not present")
-    shoot = short_tmp / "shoot"
-    shoot.mkdir()
-    shutil.copyfile(CORPUS / "hdkai+Raw-IO/test/media/group/1.jpg", shoot / "1.jpg")
+    shoot = corpus_shoot(short_tmp / "shoot", f"{SAMPLE}/1.jpg")
     home = short_tmp / "home"
     old = os.umask(0o022)  # the usual umask: photoq itself must keep its home private
     try:

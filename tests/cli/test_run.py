@@ -18,6 +18,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import CORPUS
+from tests.helpers import SAMPLE as SAMPLE_DIR
+from tests.helpers import corpus_shoot
 
 pytestmark = pytest.mark.integration
 
@@ -304,12 +306,7 @@ def _only_bad_files(folder: Path) -> Path:
 
 
 def _good_shoot(folder: Path, names: tuple[str, ...] = ("1.jpg", "12.jpg")) -> Path:
-    if not CORPUS.exists():
-        pytest.skip("../shared/corpus is not present")
-    folder.mkdir()
-    for name in names:
-        shutil.copyfile(SAMPLE / name, folder / name)
-    return folder
+    return corpus_shoot(folder, *(f"{SAMPLE_DIR}/{name}" for name in names))
 
 
 def test_run_of_only_bad_files_exits_1_with_every_photo_in_failures(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.helpers import SAMPLE, corpus_shoot
 
 SECRET = "S3cr3t"
 BROKER = f"redis://:{SECRET}@127.0.0.1:1/0"  # nothing listens on port 1
@@ -60,12 +59,7 @@ def _logs(home: Path) -> str:
 
 @pytest.fixture
 def shoot(tmp_path: Path) -> Path:
-    if not CORPUS.exists():
-        pytest.skip("../shared/corpus is not present")
-    folder = tmp_path / "shoot"
-    folder.mkdir()
-    shutil.copyfile(CORPUS / "hdkai+Raw-IO/test/media/group/1.jpg", folder / "1.jpg")
-    return folder
+    return corpus_shoot(tmp_path / "shoot", f"{SAMPLE}/1.jpg")
 
 
 @pytest.mark.integration
