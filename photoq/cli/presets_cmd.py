@@ -87,14 +87,21 @@ def import_presets(
 @presets_app.command("export")
 def export_preset(
     name: Annotated[str, typer.Argument(help="Preset name.")],
-    file: Annotated[Path, typer.Argument(help="Where to write it (photoq YAML).")],
+    file: Annotated[
+        Path, typer.Argument(help="Where to write it: .xmp (Lightroom) or .yaml/.yml (photoq).")
+    ],
     version: Annotated[int | None, typer.Option(help="Version (default: newest).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
 ) -> None:
-    """Write a preset in photoq's own YAML format."""
+    """Write a preset as a Lightroom/Camera Raw XMP preset (.xmp) or photoq YAML (.yaml/.yml)."""
     from photoq.pipeline.export import atomic_write_bytes
-    from photoq.pipeline.presets import dump_preset
+    from photoq.pipeline.presets import dump_preset, dump_xmp_preset
 
+    suffix = file.suffix.lower()
+    if suffix not in (".xmp", ".yaml", ".yml"):
+        msg = f"{file}: unknown preset format {suffix or '(no extension)'}; use .xmp, .yaml or .yml"
+        raise UsageError(msg)
     preset, _ = _repo().get(name, version)
-    atomic_write_bytes(file, dump_preset(preset).encode(), overwrite=overwrite)
+    data = dump_xmp_preset(preset) if suffix == ".xmp" else dump_preset(preset).encode()
+    atomic_write_bytes(file, data, overwrite=overwrite)
     err.print(f"wrote {shown(name)} to {shown(file)}")

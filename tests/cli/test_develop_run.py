@@ -150,3 +150,25 @@ def test_presets_import_versions_show_and_export(tmp_path: Path, short_tmp: Path
     assert "--overwrite" in again.stderr
     missing = photoq(home, "presets", "show", "nope")
     assert missing.returncode == 2
+
+
+def test_presets_export_writes_xmp_by_extension(tmp_path: Path, short_tmp: Path) -> None:
+    home = short_tmp / "home"
+    xmp = tmp_path / "natural.xmp"
+    assert photoq(home, "presets", "export", "natural", str(xmp)).returncode == 0
+    data = xmp.read_bytes()
+    assert data.startswith(b"<x:xmpmeta")  # XMP, not photoq's YAML
+    assert b'crs:ProcessVersion="11.0"' in data
+    assert b'crs:PresetType="Normal"' in data
+    [back] = json.loads(photoq(home, "presets", "import", str(xmp), "--json").stdout)
+    assert (back["name"], back["created"]) == ("natural", False)  # the same settings
+
+    yml = tmp_path / "natural.yml"
+    assert photoq(home, "presets", "export", "natural", str(yml)).returncode == 0
+    assert b"settings:" in yml.read_bytes()
+
+    bad = photoq(home, "presets", "export", "natural", str(tmp_path / "natural.txt"))
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert ".txt" in bad.stderr
+    assert not (tmp_path / "natural.txt").exists()

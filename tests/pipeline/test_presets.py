@@ -197,7 +197,8 @@ def test_settings_write_back_as_crs():
         tone_curve=((0, 5), (255, 250)), crop_left=0.1,
     )  # fmt: skip
     crs = crs_from_settings(settings)
-    assert crs["Exposure2012"] == "+0.5"
+    assert crs["Exposure2012"] == "+0.50"
+    assert crs["ProcessVersion"] == "11.0"
     assert crs["SaturationAdjustmentBlue"] == "-20"
     assert crs["ToneCurvePV2012"] == ["0, 5", "255, 250"]
     assert crs["HasCrop"] == "True"

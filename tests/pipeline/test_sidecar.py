@@ -181,7 +181,7 @@ def test_merge_changes_only_our_values(original):
         .replace(b'xmpDM:pick="0"', b'xmpDM:pick="1"')
         .replace(b'digiKam:PickLabel="0"', b'digiKam:PickLabel="3"')
         .replace(b'crs:Exposure2012="+0.10"', b'crs:Exposure2012="+0.50"')
-        .replace(b'crs:HasSettings="True">', b'crs:HasSettings="True"\n   crs:Contrast2012="20">')
+        .replace(b'crs:HasSettings="True">', b'crs:HasSettings="True"\n   crs:Contrast2012="+20">')
     )
     assert merged == expected
     _untouched(original)
@@ -311,7 +311,7 @@ def test_exiftool_reads_rating_label_and_pick(original):
         -1,
         1,
     )
-    assert merged["Exposure2012"] == 1  # ExifTool prints "+1" as a number
+    assert merged["Exposure2012"] == "+1.00"  # two decimals, as Lightroom writes it
     assert merged["Subject"] == ["sunset", "Death Valley & friends"]  # foreign fields intact
     assert merged["HierarchicalSubject"] == "places|USA|California"
     assert (new["Rating"], new["Label"], new["Pick"], new["PickLabel"]) == (4, "Green", 1, 3)

@@ -19,7 +19,10 @@ What is written, and how each program reads it:
                               (13.2+) and Photo Mechanic write, ExifTool's ``XMP-xmpDM:Pick``.
 ``digiKam:PickLabel``         digiKam's pick label: 0 none, 1 rejected, 2 pending, 3 accepted.
 ``crs:*``                     the applied preset (Camera Raw names, ``Exposure2012`` …) plus
-                              ``crs:HasSettings="True"``, which Adobe writes beside any settings.
+                              ``crs:HasSettings="True"``, which Adobe writes beside any settings;
+                              numbers formatted as Lightroom writes them by the one function the
+                              XMP preset export uses too (``presets.crs.crs_text``: ``+0.50``,
+                              ``+10``), and ``crs:ProcessVersion`` from ``crs_from_settings``.
 ============================  ===================================================================
 
 A reject is ``rating=-1`` or ``pick=False``; either one writes all three reject markers, so no two
@@ -42,6 +45,7 @@ from photoq.pipeline.export.atomic import atomic_write_bytes
 from photoq.pipeline.export.errors import SidecarError
 from photoq.pipeline.export.xmp_merge import Prop, merge
 from photoq.pipeline.files import FileTooLarge, NotRegularFile, read_regular
+from photoq.pipeline.presets.crs import crs_text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -92,7 +96,8 @@ def write_sidecar(
 
     ``rating`` −1 (reject) … 5; ``pick`` True (picked), False (rejected) or None (no flag);
     ``develop_settings`` maps ``crs`` names to values (strings are written verbatim, so a value
-    read from a Lightroom preset keeps its exact text such as ``"+0.50"``).
+    read from a Lightroom preset keeps its exact text such as ``"+0.50"``; numbers are formatted
+    by :func:`~photoq.pipeline.presets.crs.crs_text`).
     """
     props = sidecar_properties(rating=rating, label=label, pick=pick, settings=develop_settings)
     path = sidecar_path(original)
@@ -159,17 +164,5 @@ def sidecar_properties(
             if not _NCNAME.match(name):
                 msg = f"{name!r} is not a valid crs setting name"
                 raise SidecarError(msg)
-            props.append(Prop(NS_CRS, "crs", name, crs_text(value)))
+            props.append(Prop(NS_CRS, "crs", name, crs_text(name, value)))
     return props
-
-
-def crs_text(value: str | int | float) -> str:
-    """A develop setting as Camera Raw writes it: ``True``, ``15``, ``+0.50``, ``-1.00``."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        # Lightroom's decimal settings (Exposure2012 …) carry a sign and two decimals.
-        return "0.00" if value == 0 else f"{value:+.2f}"
-    return value

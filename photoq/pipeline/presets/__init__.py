@@ -8,6 +8,7 @@ else of the pipeline.
 from photoq.pipeline.presets.crs import crs_from_settings
 from photoq.pipeline.presets.library import builtin_presets, dump_preset, load_preset, read_preset
 from photoq.pipeline.presets.model import BadPreset, DevelopSettings, Preset
+from photoq.pipeline.presets.xmp_writer import dump_xmp_preset
 
 __all__ = [
     "BadPreset",
@@ -16,6 +17,7 @@ __all__ = [
     "builtin_presets",
     "crs_from_settings",
     "dump_preset",
+    "dump_xmp_preset",
     "load_preset",
     "read_preset",
 ]

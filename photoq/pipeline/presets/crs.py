@@ -17,7 +17,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-from photoq.pipeline.presets.model import HSL_BANDS, BadPreset, DevelopSettings
+from photoq.pipeline.presets.model import HSL_BANDS, BadPreset, Curve, DevelopSettings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -187,23 +187,70 @@ def settings_from_crs(
     return settings, _unsupported(crs, rendered)
 
 
+PROCESS_VERSION = "11.0"
+"""``crs:ProcessVersion`` written beside photoq's settings: the 2012 process (Lightroom Classic 7+),
+whose ``*2012`` controls photoq maps."""
+
+# Lightroom writes these with decimals; every other numeric control is a whole number.
+_DECIMALS = {"Exposure2012": 2}
+_FRACTIONS = frozenset((*CROP, "Amount"))
+
+
+def crs_text(name: str, value: str | float | bool) -> str:
+    """One ``crs:`` value as Lightroom writes it; shared by sidecars and XMP preset export.
+
+    ``True``/``False``; ``Exposure2012`` signed with two decimals (``+0.50``, ``0.00``,
+    ``-1.25``); crop edges and angle as plain decimals (``0.05``, ``-2.5``); ``Temperature`` a
+    whole number without sign (``5500``); every other control a whole number signed with ``+``
+    when positive (``+10``, ``0``, ``-23``). Text is kept verbatim.
+    """
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, str):
+        return value
+    if name in _DECIMALS:
+        text = f"{value:+.{_DECIMALS[name]}f}"
+        return text[1:] if float(text) == 0 else text
+    if name in _FRACTIONS:
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+    number = round(value)
+    if name == "Temperature" or number == 0:
+        return str(abs(number) if number == 0 else number)
+    return f"{number:+d}"
+
+
+def curve_text(curve: Curve) -> list[str]:
+    """A tone curve as Lightroom's ``rdf:Seq`` items: whole-number ``"x, y"`` points."""
+    out: list[str] = []
+    last_x = -1
+    for x, y in curve:
+        rx, ry = round(x), round(y)
+        if rx > last_x:  # rounding never makes two points share an x
+            out.append(f"{rx}, {ry}")
+            last_x = rx
+    return out
+
+
 def crs_from_settings(settings: DevelopSettings) -> dict[str, str | list[str]]:
-    """The ``crs:`` properties (as XMP text) that reproduce ``settings``; neutral ones left out."""
-    out: dict[str, str | list[str]] = {}
+    """The ``crs:`` properties (as XMP text, see :func:`crs_text`) that reproduce ``settings``:
+    ``ProcessVersion`` first, then the settings that are not neutral."""
+    out: dict[str, str | list[str]] = {"ProcessVersion": PROCESS_VERSION}
     names = {v: k for k, v in SCALARS.items()} | {v: k for k, v in CURVES.items()}
     changed = settings.changed()
     for name, value in changed.items():
         if name in ("hsl_hue", "hsl_saturation", "hsl_luminance"):
             prefix = next(k for k, v in HSL.items() if v == name)
             for band, amount in zip(HSL_BANDS, value, strict=True):  # type: ignore[call-overload]
-                if amount:
-                    out[f"{prefix}{band.capitalize()}"] = f"{amount:+g}"
+                key = f"{prefix}{band.capitalize()}"
+                if round(amount):
+                    out[key] = crs_text(key, amount)
         elif name == "convert_to_grayscale":
             out["ConvertToGrayscale"] = "True"
         elif name.startswith("tone_curve"):
-            out[names[name]] = [f"{x:g}, {y:g}" for x, y in value]  # type: ignore[attr-defined]
+            out[names[name]] = curve_text(value)  # type: ignore[arg-type]
         else:
-            out[names[name]] = f"{value:+g}" if name != "temperature" else f"{value:g}"
+            out[names[name]] = crs_text(names[name], value)  # type: ignore[arg-type]
     if any(name.startswith("crop_") for name in changed):
         out["HasCrop"] = "True"
     return out
