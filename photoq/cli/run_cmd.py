@@ -105,19 +105,30 @@ def run(
         ),
     ] = None,
     ignore: IgnoreOption = None,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait",
+            help="When another photoq run is working on the same folder, refuse at once "
+            "(exit 1) instead of waiting for it to finish.",
+        ),
+    ] = False,
 ) -> None:
     """Ingest a shoot, analyse every photo through the queue (EXIF, quality, faces, hashes),
     group duplicates, bursts and similar shots, pick the best of each, and summarise.
 
-    A re-run only does what changed; after a crash the next run resumes at once.
+    A re-run only does what changed; after a crash the next run resumes at once. One run per
+    folder at a time: a second run of the same folder waits for the first (saying so once),
+    then finds its work done; with --no-wait it refuses instead (exit 1).
 
     Exit status: 0 only when every photo was analysed and every step asked for (culling,
     sidecars, develop, export) succeeded; 1 when anything failed: dead photos, the culling
     job, sidecars not written, presets or exports (the summary says what, and --json has
-    "ok": false and a "failures" list); 2 for bad usage; 3 when the broker or the catalog
-    cannot be reached; 130 when interrupted."""
+    "ok": false and a "failures" list), or --no-wait found the folder busy; 2 for bad usage;
+    3 when the broker or the catalog cannot be reached; 130 when interrupted."""
     from photoq.pipeline.culling import load_rules
     from photoq.services.develop_stage import ExportOptions, choose_preset
+    from photoq.services.folder_lock import folder_lock
     from photoq.services.run import RunOptions, run_folder
     from photoq.services.runtime import open_runtime
 
@@ -134,6 +145,12 @@ def run(
     local = workers if workers is not None else (1 if settings.embedded else 0)
     try:
         with (
+            folder_lock(
+                settings.home,
+                folder,
+                wait=not no_wait,
+                on_wait=lambda text: err.print(f"photoq: {shown(text)}"),
+            ),
             open_runtime(settings, local_workers=local) as rt,
             _progress_bar(not as_json) as progress,
         ):

@@ -431,3 +431,130 @@ def test_run_help_documents_the_exit_codes() -> None:
     assert "Exit status: 0 only when every photo was analysed" in text
     assert '"ok": false and a "failures" list' in text
     assert "2 for bad usage; 3 when the broker or the catalog cannot be reached" in text
+
+
+# One run per folder at a time: a second run of the folder waits (or, --no-wait, refuses).
+
+
+def _distinct_shoot(folder: Path, n: int) -> Path:
+    if not CORPUS.exists():
+        pytest.skip("../shared/corpus is not present")
+    folder.mkdir()
+    sources = sorted(SAMPLE.glob("*.jpg"))
+    for i in range(n):
+        (folder / f"{i:03d}.jpg").write_bytes(sources[i % len(sources)].read_bytes() + bytes([i]))
+    return folder
+
+
+def _slow_env(home: Path) -> dict[str, str]:
+    return {**_env(home), "PHOTOQ_CONCURRENCY": "1"}
+
+
+def _wait_until_holding(home: Path, run: subprocess.Popen[str], folder: Path) -> None:
+    """Until ``run`` holds ``folder``'s run lock: its lock file names its pid and the folder."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.poll() is None:
+        for lock in (home / "locks").glob("run-*.lock"):
+            lines = lock.read_text().splitlines()
+            if lines[:2] == [str(run.pid), str(folder.resolve())]:
+                assert lock.stat().st_mode & 0o777 == 0o600
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the first run never took the folder's lock (exit {run.poll()})")
+
+
+def _start(home: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "photoq", *args],
+        env=_slow_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_run_of_the_folder_waits_for_the_first_and_finds_the_work_done(
+    tmp_path: Path, short_tmp: Path
+) -> None:
+    folder = _distinct_shoot(tmp_path / "shoot", 12)
+    home = short_tmp / "home"
+    first = _start(home, "run", str(folder), "--json")
+    second: subprocess.Popen[str] | None = None
+    try:
+        _wait_until_holding(home, first, folder)
+        second = _start(home, "run", str(folder), "--json")
+        out1, err1 = first.communicate(timeout=240)
+        out2, err2 = second.communicate(timeout=120)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    waiting = [line for line in err2.splitlines() if "waiting for it to finish" in line]
+    assert waiting == [
+        f"photoq: another photoq run (pid {first.pid}) is working on {folder.resolve()}; "
+        "waiting for it to finish… (--no-wait to refuse instead)"
+    ]
+    assert "waiting" not in err1
+    for text in (out1, err1, out2, err2):
+        assert "already exists" not in text
+    one, two = json.loads(out1), json.loads(out2)
+    assert one["succeeded"] == two["succeeded"] == 12
+    assert (two["queued"], two["resumed"]) == (0, 0)  # the first run's work, found done
+    with sqlite3.connect(home / "catalog.db") as db:
+        per_photo = db.execute(
+            "select j.photo_id, count(*) from jobs j join job_attempts a on a.job_id = j.id"
+            " where j.kind = 'process_photo' group by j.photo_id"
+        ).fetchall()
+        jobs = db.execute("select count(*) from jobs where kind = 'process_photo'").fetchone()
+    assert len(per_photo) == 12
+    assert {count for _photo, count in per_photo} == {1}  # each photo analysed exactly once
+    assert jobs == (12,)
+
+
+def test_no_wait_refuses_while_another_run_holds_the_folder(
+    tmp_path: Path, short_tmp: Path
+) -> None:
+    folder = _distinct_shoot(tmp_path / "shoot", 8)
+    home = short_tmp / "home"
+    first = _start(home, "run", str(folder), "--json")
+    try:
+        _wait_until_holding(home, first, folder)
+        started = time.monotonic()
+        refused = photoq(home, "run", str(folder), "--no-wait", "--json")
+        assert time.monotonic() - started < 30
+        assert first.poll() is None, "the first run finished before the second one asked"
+        first.communicate(timeout=240)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        f"photoq: error: another photoq run (pid {first.pid}) is working on "
+        f"{folder.resolve()}; refusing to run it twice at once (run without --no-wait to wait)"
+    ]
+
+
+def test_a_run_killed_with_sigkill_leaves_the_folder_unlocked(
+    tmp_path: Path, short_tmp: Path
+) -> None:
+    folder = _distinct_shoot(tmp_path / "shoot", 8)
+    home = short_tmp / "home"
+    first = _start(home, "run", str(folder), "--json")
+    try:
+        _wait_until_holding(home, first, folder)
+        children = psutil.Process(first.pid).children(recursive=True)
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    # At once, not after its workers are gone: none of them inherited the lock.
+    done = photoq(home, "run", str(folder), "--no-wait", "--json")
+    psutil.wait_procs(children, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "another photoq run" not in done.stderr
+    assert json.loads(done.stdout)["succeeded"] == 8
