@@ -1,6 +1,6 @@
 """What photoq itself wrote, so that ingest never takes its own outputs for photos of a shoot:
 the export folders of earlier runs (the ``out`` of every export job still in the catalog) and,
-where the catalog records them, the exported files themselves."""
+the exported files themselves (the ``exports`` table)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from photoq.catalog import models
-from photoq.catalog.models import Job
+from photoq.catalog.models import ExportRow, Job
 
 if TYPE_CHECKING:
     from photoq.catalog.store import Catalog
@@ -25,15 +24,13 @@ class PhotoqOutputs:
 
 
 def photoq_outputs(catalog: Catalog, export_kind: str) -> PhotoqOutputs:
-    """The export folders named by ``export_kind`` jobs, and the files in the ``exports`` table
-    when this catalog has one."""
+    """The export folders named by ``export_kind`` jobs, and the files in the ``exports``
+    table."""
     folders: set[str] = set()
     files: set[str] = set()
     with catalog.transaction(read_only=True) as db:
         for payload in db.scalars(select(Job.payload).where(Job.kind == export_kind)):
             if isinstance(payload, dict) and payload.get("out"):
                 folders.add(str(payload["out"]))
-        exported = getattr(models, "ExportRow", None)  # the table of exported files, if any
-        if exported is not None:
-            files.update(str(p) for p in db.scalars(select(exported.path)))
+        files.update(str(p) for p in db.scalars(select(ExportRow.path)))
     return PhotoqOutputs(frozenset(folders), frozenset(files))

@@ -37,11 +37,14 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def start_photoq(home: Path, *args: str) -> subprocess.Popen[str]:
-    """``photoq ARGS`` started in the background, its output piped."""
+def start_photoq(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``photoq ARGS`` started in the background, its output piped (``env``: instead of the
+    clean environment with ``PHOTOQ_HOME=home``)."""
     return subprocess.Popen(
         [sys.executable, "-m", "photoq", *args],
-        env=_env(home),
+        env=_env(home) if env is None else env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -464,13 +467,7 @@ def _wait_until_holding(home: Path, run: subprocess.Popen[str], folder: Path) ->
 
 
 def _start(home: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "photoq", *args],
-        env=_slow_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_photoq(home, *args, env=_slow_env(home))
 
 
 def test_a_second_run_of_the_folder_waits_for_the_first_and_finds_the_work_done(
