@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     #: Worker processes keep freed memory for their next task (see photoq.memory).
     reuse_memory: bool = True
 
+    #: A job without a live owner (its message gone from the broker, or its worker's heartbeat
+    #: stopped) is re-published from the catalog within this many seconds (see
+    #: photoq.queue.reconcile); heartbeat and reconciliation periods derive from it.
+    recovery_within: float = Field(30.0, ge=1.0, le=3600.0)
+    #: How long a task keeps retrying an unavailable catalog before it hands its message back.
+    catalog_retry_for: float = Field(60.0, ge=0.0, le=3600.0)
+    #: How long ``photoq run`` waits on a broker or catalog that does not answer before exit 3.
+    give_up_after: float = Field(120.0, ge=1.0, le=86400.0)
+    #: The whole budget of one dead-job webhook call, connect to last byte.
+    notify_deadline: float = Field(10.0, gt=0.0, le=300.0)
+
     redis_host: str | None = Field(None, validation_alias=AliasChoices("REDIS_HOST"))
     redis_port: int = Field(6379, ge=1, le=65535, validation_alias=AliasChoices("REDIS_PORT"))
     redis_db: int = Field(0, ge=0, le=1023, validation_alias=AliasChoices("REDIS_DB"))
@@ -102,6 +113,21 @@ class Settings(BaseSettings):
                 self.redis_host, self.redis_port, self.redis_db, self.redis_password, self.redis_ssl
             )
         return None
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between two heartbeats of a worker."""
+        return self.recovery_within / 6
+
+    @property
+    def worker_dead_after(self) -> float:
+        """A worker whose last heartbeat is older than this is gone; three beats missed."""
+        return self.recovery_within / 2
+
+    @property
+    def reconcile_interval(self) -> float:
+        """Seconds between two reconciliations: dead after + one period stays within bound."""
+        return self.recovery_within / 3
 
     @property
     def ignore_globs(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ user can act on. Whether a failed job is retried is decided by the class alone::
     ├── UsageError             bad command-line input: missing folder, unknown id, bad option
     ├── ServiceUnavailable     broker or database cannot be reached
     ├── RetryableError         transient: I/O hiccup, database locked, broker blip → retried
+    │   └── CatalogUnavailable the catalog database is locked, read-only or unreachable
     └── PermanentError         the input itself is bad → dead at once, never retried
         ├── UnsupportedFormat  not an image photoq reads (wrong extension, non-image)
         ├── CorruptImage       truncated or damaged data, zero-byte file
@@ -47,6 +48,10 @@ class ServiceUnavailable(PhotoqError):
 
 class RetryableError(PhotoqError):
     """A transient failure: the same work may succeed if tried again later."""
+
+
+class CatalogUnavailable(RetryableError):
+    """The catalog database refused or lost the connection (locked, read-only, restarted)."""
 
 
 class PermanentError(PhotoqError):

@@ -57,6 +57,16 @@ def _private_sqlite(database: Path) -> None:
             private_file(companion)
 
 
+#: libpq's connect timeout and TCP keepalives (seconds), unless the URL sets its own.
+PG_CONNECTION_BOUNDS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
 def create_catalog_engine(url: str) -> Engine:
     """An engine for ``url`` with the settings photoq relies on."""
     try:
@@ -73,8 +83,11 @@ def create_catalog_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    # A host whose link is cut must get an error in seconds, not hang on TCP's minutes: the
+    # task then hands its message back and the heartbeat thread notices (see queue.tracking).
+    bounds = {k: v for k, v in PG_CONNECTION_BOUNDS.items() if k not in parsed.query}
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=bounds)
     except (ArgumentError, ModuleNotFoundError) as exc:
         msg = redact(f"PHOTOQ_DATABASE_URL: unsupported database URL {url!r}: {exc}")
         raise ConfigError(msg) from None

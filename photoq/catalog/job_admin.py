@@ -30,7 +30,7 @@ from photoq.catalog.models import (
 from photoq.catalog.queue_state import QueueStateRepository
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Collection, Iterable
     from datetime import datetime
 
     from sqlalchemy import ColumnElement, Select
@@ -181,7 +181,7 @@ class JobAdmin:
             target = next_queue.get(queue, queue)
             return (queue if target in paused else target), min(ceiling, priority + step)
 
-        return self._requeue(stmt, up, JobStatus.QUEUED)
+        return self._requeue(stmt, up, (JobStatus.QUEUED,))
 
     def release_pending(self, session_id: int) -> list[Dispatch]:
         """Queue the session's pending jobs whose earlier jobs are all final."""
@@ -196,7 +196,7 @@ class JobAdmin:
         stmt = select(Job.id, Job.kind, Job.queue, Job.priority, Job.message_id).where(
             Job.session_id == session_id, Job.status == JobStatus.PENDING, ~blocked
         )
-        return self._requeue(stmt, lambda q, p: (q, p), JobStatus.PENDING)
+        return self._requeue(stmt, lambda q, p: (q, p), (JobStatus.PENDING,))
 
     def requeue_paused(self, job_id: int, message_id: str) -> Dispatch | None:
         """Put back a job whose message reached a worker after its queue was paused (prefetched,
@@ -209,22 +209,34 @@ class JobAdmin:
             Job.status.in_([s.value for s in CLAIMABLE]),
             Job.queue.in_(paused),
         )
-        found = self._requeue(stmt, lambda q, p: (q, p), None)
+        found = self._requeue(stmt, lambda q, p: (q, p), CLAIMABLE)
         return found[0] if found else None
+
+    def requeue_unowned(self, messages: dict[int, str]) -> list[Dispatch]:
+        """Re-queue each job (id → the message id it was seen with) that is still unfinished
+        under that message: its message was lost, or its worker is gone."""
+        stmt = select(Job.id, Job.kind, Job.queue, Job.priority, Job.message_id).where(
+            Job.id.in_(list(messages)), Job.status.in_([s.value for s in CLAIMABLE])
+        )
+        return self._requeue(stmt, lambda q, p: (q, p), CLAIMABLE, seen=messages)
 
     def _requeue(
         self,
         stmt: Select[int, str, str, int, str | None],
         change: Callable[[str, int], tuple[str, int]],
-        expected: JobStatus | None,
+        expected: Collection[JobStatus],
+        seen: dict[int, str] | None = None,
     ) -> list[Dispatch]:
         """Give each selected job a fresh message id (and the queue and priority ``change``
-        gives), as ``queued``; a row whose status or message changed since it was read (the
-        update is conditional on both) is skipped."""
+        gives), as ``queued``; a row whose status left ``expected`` or whose message changed
+        since it was read, or since it was ``seen`` (job id → message id), is skipped (the
+        update is conditional on both)."""
         # Read first, without the write lock: this runs after every job of a session (are its
         # follow-ups free now?) and almost always finds nothing to change.
         with self.catalog.transaction(read_only=True) as db:
             rows = db.execute(stmt).all()
+        if seen is not None:
+            rows = [r for r in rows if seen.get(r[0]) == r[4]]
         if not rows:
             return []
         out: list[Dispatch] = []
@@ -233,9 +245,11 @@ class JobAdmin:
             for job_id, kind, queue, priority, old in rows:
                 fresh = new_message_id()
                 new_queue, new_priority = change(queue, priority)
-                conditions = [Job.id == job_id, Job.message_id == old]
-                if expected is not None:
-                    conditions.append(Job.status == expected)
+                conditions = [
+                    Job.id == job_id,
+                    Job.message_id == old,
+                    Job.status.in_([s.value for s in expected]),
+                ]
                 done = db.execute(
                     update(Job)
                     .where(*conditions)

@@ -11,6 +11,8 @@ from photoq.catalog.job_records import AttemptInfo, JobInfo, attempt_info, job_i
 from photoq.catalog.models import UNFINISHED_STATES, Job, JobAttempt, JobStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from photoq.catalog.store import Catalog
 
 
@@ -103,4 +105,45 @@ class JobQueries:
                 )
                 for status, count in db.execute(stmt):
                     counts[status] = counts.get(status, 0) + count
+        return counts
+
+    def waiting_messages(self, queued_before: datetime) -> dict[int, tuple[str, str]]:
+        """Queued or retrying jobs queued before ``queued_before``: id → (message id, queue)."""
+        stmt = select(Job.id, Job.message_id, Job.queue).where(
+            Job.status.in_([JobStatus.QUEUED.value, JobStatus.RETRYING.value]),
+            Job.queued_at < queued_before,
+            Job.message_id.is_not(None),
+        )
+        with self.catalog.transaction(read_only=True) as db:
+            return {job_id: (mid, queue) for job_id, mid, queue in db.execute(stmt) if mid}
+
+    def messages_of(self, job_ids: list[int]) -> dict[int, str]:
+        """The current message id of each of ``job_ids`` that has one."""
+        with self.catalog.transaction(read_only=True) as db:
+            stmt = select(Job.id, Job.message_id).where(Job.id.in_(job_ids))
+            return {job_id: mid for job_id, mid in db.execute(stmt) if mid}
+
+    def sessions_with_pending(self) -> list[int]:
+        """Sessions that have follow-up jobs waiting to be released."""
+        stmt = (
+            select(Job.session_id)
+            .where(Job.status == JobStatus.PENDING.value, Job.session_id.is_not(None))
+            .distinct()
+        )
+        with self.catalog.transaction(read_only=True) as db:
+            return [sid for sid in db.scalars(stmt) if sid is not None]
+
+    def waiting_by_queue(self, job_ids: list[int]) -> dict[str, int]:
+        """How many of ``job_ids`` wait (queued or retrying) in each queue."""
+        counts: dict[str, int] = {}
+        waiting = [JobStatus.QUEUED.value, JobStatus.RETRYING.value]
+        with self.catalog.transaction(read_only=True) as db:
+            for start in range(0, len(job_ids), 500):
+                stmt = (
+                    select(Job.queue, func.count())
+                    .where(Job.id.in_(job_ids[start : start + 500]), Job.status.in_(waiting))
+                    .group_by(Job.queue)
+                )
+                for queue, count in db.execute(stmt):
+                    counts[queue] = counts.get(queue, 0) + count
         return counts

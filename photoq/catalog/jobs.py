@@ -236,9 +236,13 @@ class JobRepository(JobQueries):
             {"outcome": "retry", "error_type": kind, "error_message": text, "retry_delay": delay},
         )
 
-    def mark_dead(self, claim: Claim, message_id: str, error: BaseException) -> bool:
-        """Record a permanent failure (or exhausted retries): the job is dead."""
+    def mark_dead(
+        self, claim: Claim, message_id: str, error: BaseException, notify: bool = False
+    ) -> bool:
+        """Record a permanent failure (or exhausted retries): the job is dead; with ``notify``
+        its webhook waits to be sent (:mod:`photoq.catalog.dead_letters`)."""
         kind, text = type(error).__name__, redact(error)
+        now = utcnow()
         return self._finish(
             claim,
             message_id,
@@ -246,7 +250,8 @@ class JobRepository(JobQueries):
                 "status": JobStatus.DEAD,
                 "error_type": kind,
                 "error_message": text,
-                "finished_at": utcnow(),
+                "finished_at": now,
+                "notified_at": None if notify else now,
             },
             {"outcome": "failed", "error_type": kind, "error_message": text},
         )

@@ -181,6 +181,8 @@ class Job(Base):
     queued_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    #: When the dead-job webhook for this job was taken to be sent (at most once).
+    notified_at: Mapped[datetime | None] = mapped_column()
 
 
 class JobAttempt(Base):
@@ -294,3 +296,7 @@ class ExportRow(Base):
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The worker heartbeat rows share this metadata (migrations and their test compare all of it).
+from photoq.catalog import workers as _workers  # noqa: E402, F401

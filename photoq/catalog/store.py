@@ -6,11 +6,11 @@ import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from photoq.catalog.db import engine_for_process, upgrade
-from photoq.errors import RetryableError
+from photoq.errors import CatalogUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,13 +51,14 @@ class Catalog:
 
         ``read_only`` transactions do not take SQLite's write lock, so status polling never
         queues behind the workers' writes. A locked or unreachable database is a transient
-        condition for a task, so it surfaces as :class:`RetryableError`.
+        condition for a task, so it surfaces as
+        :class:`~photoq.errors.CatalogUnavailable`, a RetryableError.
         """
         session = (self._readers if read_only else self._sessions)()
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             session.rollback()
             raise _unavailable(exc) from exc
         except BaseException:
@@ -72,9 +73,11 @@ class Catalog:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc) from exc
 
 
-def _unavailable(exc: OperationalError) -> RetryableError:
-    return RetryableError(f"catalog database unavailable: {str(exc.orig).strip().splitlines()[0]}")
+def _unavailable(exc: OperationalError | InterfaceError) -> CatalogUnavailable:
+    return CatalogUnavailable(
+        f"catalog database unavailable: {str(exc.orig).strip().splitlines()[0]}"
+    )

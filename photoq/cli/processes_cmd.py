@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 from typing import Annotated
 
 import typer
@@ -37,13 +39,22 @@ def worker(
             help="MAX,MIN pool processes, grown and shrunk with load (overrides --concurrency)."
         ),
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Node name, e.g. photoq-1@%h.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Node name, e.g. photoq-1@%h; one a live worker uses is refused "
+            "[default: photoq-<random>@%h, unique per process]."
+        ),
+    ] = None,
     loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
 ) -> None:
     """Start a Celery worker with photoq's configuration against the configured broker.
 
     It consumes the given queues (gpu only when named) plus beat's maintenance tasks, and skips
     queues paused with `photoq queue pause` until they are resumed."""
+    from celery.utils.nodenames import host_format
+
+    from photoq.catalog.workers import WorkerNameTaken, WorkerRegistry
     from photoq.queue.routing import MAINTENANCE_QUEUE, parse_queues
     from photoq.services.runtime import embedded_broker, open_catalog
 
@@ -62,8 +73,15 @@ def worker(
     argv += ["--concurrency", str(concurrency or settings.concurrency)]
     if autoscale:
         argv += ["--autoscale", _autoscale(autoscale)]
-    argv += ["--hostname", name or "photoq@%h"]
-    open_catalog(settings)  # creates or upgrades the schema before any task needs it
+    node = host_format(name or f"photoq-{uuid.uuid4().hex[:8]}@%h")
+    argv += ["--hostname", node]
+    cat = open_catalog(settings)  # creates or upgrades the schema before any task needs it
+    try:
+        # Recovery is keyed on the name: two live processes must never share one.
+        registry = WorkerRegistry(cat, settings.worker_dead_after)
+        registry.register(node, socket.gethostname(), os.getpid(), [MAINTENANCE_QUEUE, *names])
+    except WorkerNameTaken as exc:
+        raise UsageError(str(exc)) from None
     with embedded_broker(settings):
         from photoq.queue import app as celery_app
 

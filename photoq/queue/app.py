@@ -9,6 +9,7 @@ from kombu.entity import Exchange, Queue
 
 from photoq.config import Settings, get_settings
 from photoq.queue.embedded import embedded_broker_url
+from photoq.queue.heartbeat import WorkerDuties
 from photoq.queue.log_redaction import redact_celery_logs  # noqa: F401  (connects)
 from photoq.queue.pool_process import reuse_memory_in_pool_process  # noqa: F401  (connects)
 from photoq.queue.priority import (
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     app = Celery("photoq", include=TASK_MODULES)
     app.conf.update(celery_config(settings))
+    app.steps["worker"].add(WorkerDuties)
     app.steps["consumer"].add(RecoverHeldJobs)
     app.steps["consumer"].add(ApplyPausedQueues)
     return app

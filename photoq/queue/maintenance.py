@@ -16,6 +16,7 @@ from photoq.catalog.job_admin import JobAdmin
 from photoq.catalog.metrics import MetricsRepository
 from photoq.catalog.models import utcnow
 from photoq.catalog.retention import delete_finished_before, output_folders
+from photoq.catalog.workers import WorkerRegistry
 from photoq.config import get_settings
 from photoq.host import sample_host
 from photoq.pipeline.export import stale_temp_files
@@ -67,13 +68,16 @@ def age_waiting_jobs() -> list[int]:
 
 @app.task(name=CLEANUP_OLD_RESULTS, ignore_result=True)
 def cleanup_old_results() -> dict[str, Any]:
-    """Delete finished jobs and their attempts past retention, old metric samples, and the
-    temporary files of writes that were killed before they finished."""
+    """Delete finished jobs and their attempts past retention, old metric samples, the rows of
+    workers silent that long, and the temporary files of writes killed before they finished."""
     settings = get_settings()
     cat = catalog()
     now = utcnow()
     deleted = delete_finished_before(cat, now - timedelta(days=settings.result_retention_days))
     samples = MetricsRepository(cat).prune(now - timedelta(days=settings.metrics_retention_days))
+    workers = WorkerRegistry(cat, settings.worker_dead_after).forget_stopped(
+        now - timedelta(days=settings.result_retention_days)
+    )
     removed = 0
     for folder in sorted({*output_folders(cat, EXPORT_PHOTO), str(settings.home)}):
         for path in stale_temp_files(Path(folder), TEMP_FILE_GRACE_S):
@@ -84,6 +88,7 @@ def cleanup_old_results() -> dict[str, Any]:
         "jobs": deleted.jobs,
         "attempts": deleted.attempts,
         "metric_samples": samples,
+        "workers": workers,
         "temp_files": removed,
     }
     log.info("cleanup: deleted %s", summary)

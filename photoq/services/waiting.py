@@ -1,4 +1,4 @@
-"""Waiting for queued jobs to finish, with progress."""
+"""Waiting for queued jobs to finish, with progress; never silently (:mod:`.stall`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import FINAL_STATES
+from photoq.errors import CatalogUnavailable
+from photoq.services.stall import Watchdog
 
 if TYPE_CHECKING:
     from photoq.services.runtime import Runtime
@@ -21,16 +23,31 @@ Progress = Callable[[str, int, int], None]
 def wait_for(
     rt: Runtime, job_ids: list[int], progress: Progress | None = None, stage: str = "analysing"
 ) -> None:
-    """Block until every job is final, reporting progress; returns early if workers die."""
+    """Block until every job is final, reporting progress; returns early if workers die.
+
+    Raises :class:`~photoq.errors.ServiceUnavailable` when the broker or the catalog stays gone
+    for PHOTOQ_GIVE_UP_AFTER seconds."""
     jobs = JobRepository(rt.catalog)
     total = len(job_ids)
+    watch = Watchdog(rt, job_ids)
+    finished = -1
     while True:
-        counts = jobs.status_counts(job_ids)
-        finished = sum(n for status, n in counts.items() if status in FINAL_STATES)
+        try:
+            counts = jobs.status_counts(job_ids)
+        except CatalogUnavailable as exc:
+            watch.service_down("catalog", exc)
+            time.sleep(POLL_INTERVAL_S)
+            continue
+        watch.service_up("catalog")
+        done = sum(n for status, n in counts.items() if status in FINAL_STATES)
+        if done != finished:
+            finished = done
+            watch.progressed()
         if progress is not None:
             progress(stage, finished, total)
         if finished >= total:
             return
         if rt.local_workers is not None and not rt.local_workers.alive():
             return
+        watch.tick()
         time.sleep(POLL_INTERVAL_S)

@@ -31,6 +31,7 @@ MODEL_TABLES = {
     "jobs",
     "job_attempts",
     "queue_state",
+    "workers",
     "groups",
     "group_members",
     "presets",
@@ -173,7 +174,7 @@ def test_downgrade_to_0002_drops_the_system_metrics_table(engine: Engine) -> Non
     }
     command.downgrade(config, "0002")
     assert current_revision(engine) == "0002"
-    assert _tables(engine) == ALL_TABLES - {"system_metrics", "exports"}
+    assert _tables(engine) == ALL_TABLES - {"system_metrics", "exports", "workers"}
     upgrade(engine)
     assert _tables(engine) == ALL_TABLES
     assert current_revision(engine) == head_revision()
@@ -187,10 +188,36 @@ def test_downgrade_to_0003_drops_the_exports_table(engine: Engine) -> None:
     }
     command.downgrade(config, "0003")
     assert current_revision(engine) == "0003"
-    assert _tables(engine) == ALL_TABLES - {"exports"}
+    assert _tables(engine) == ALL_TABLES - {"exports", "workers"}
     upgrade(engine)
     assert _tables(engine) == ALL_TABLES
     assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_to_0005_marks_old_dead_jobs_notified(engine: Engine) -> None:
+    """A webhook is sent once per dead job: the jobs that died before heartbeats existed were
+    notified the old way and must not be sent again by the new outbox."""
+    config = _alembic(engine)
+    command.upgrade(config, "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO jobs (kind, queue, priority, status, attempts, max_retries, "
+                "created_at, finished_at) VALUES ('noop', 'medium', 5, 'dead', 1, 3, "
+                ":t, :t), ('noop', 'medium', 5, 'queued', 0, 3, :t, NULL)"
+            ),
+            {"t": "2026-01-01 00:00:00"},
+        )
+    command.upgrade(config, "0005")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status, notified_at FROM jobs ORDER BY id")).all()
+    assert [(status, notified is not None) for status, notified in rows] == [
+        ("dead", True),
+        ("queued", False),
+    ]
+    command.downgrade(config, "0004")
+    assert "workers" not in _tables(engine)
+    assert "notified_at" not in {c["name"] for c in inspect(engine).get_columns("jobs")}
 
 
 def test_opening_a_0002_catalog_upgrades_it_and_keeps_its_rows(db_url: str) -> None:

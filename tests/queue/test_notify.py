@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from photoq.catalog.job_records import JobInfo
-from photoq.queue.notify import dead_job_event, notify_dead
+from photoq.queue.notify import dead_job_event, post_dead
 
 
 def dead_job(error: str) -> JobInfo:
@@ -54,5 +54,5 @@ def test_notify_posts_it(monkeypatch: pytest.MonkeyPatch) -> None:
 
     client = httpx.Client(transport=httpx.MockTransport(handler))
     monkeypatch.setattr(httpx, "post", client.post)
-    notify_dead(dead_job(os.fsdecode(b"bad \xff name")), "http://hook.invalid/x")
+    assert post_dead(dead_job(os.fsdecode(b"bad \xff name")), "http://hook.invalid/x", 5.0)
     assert json.loads(seen[0])["error"] == "bad \\xff name"
