@@ -124,6 +124,14 @@ class WorkerRegistry:
         with self.catalog.transaction(read_only=True) as db:
             return [_live(r) for r in db.scalars(stmt)]
 
+    def listed_job_ids(self) -> set[int]:
+        """Every job some live worker said it holds at its last heartbeat."""
+        stmt = select(WorkerRow.active).where(
+            WorkerRow.stopped_at.is_(None), WorkerRow.heartbeat_at >= self._fresh_since()
+        )
+        with self.catalog.transaction(read_only=True) as db:
+            return {job_id for active in db.scalars(stmt) for job_id in active}
+
     def orphaned_running(self) -> list[int]:
         """Ids of ``running`` jobs without a live owner (see the module docstring)."""
         fresh_since = self._fresh_since()

@@ -11,6 +11,7 @@ retry's countdown.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from photoq.queue.broker import broker_errors
@@ -39,9 +40,21 @@ def _decoded(item: bytes | str) -> Any:
         return None
 
 
-def held_message_ids(app: Celery, queues: Iterable[str]) -> set[str]:
+@dataclass(frozen=True)
+class BrokerHeld:
+    #: Message ids waiting in a queue.
+    waiting: set[str]
+    #: Delivered, not yet acked: message id → when it was delivered (the receiver's clock).
+    unacked: dict[str, float]
+
+    def __contains__(self, message_id: str) -> bool:
+        return message_id in self.waiting or message_id in self.unacked
+
+
+def held_messages(app: Celery, queues: Iterable[str]) -> BrokerHeld:
     """Every task id on the broker in ``queues`` (all priority steps) or in ``unacked``."""
-    found: set[str] = set()
+    waiting: set[str] = set()
+    unacked: dict[str, float] = {}
     with broker_errors(app), app.connection_for_write() as conn:
         channel = conn.default_channel
         client = channel.client
@@ -50,19 +63,26 @@ def held_message_ids(app: Celery, queues: Iterable[str]) -> set[str]:
                 start = 0
                 while True:
                     page = client.lrange(key, start, start + PAGE - 1)
-                    found.update(filter(None, (_message_id(_decoded(m)) for m in page)))
+                    waiting.update(filter(None, (_message_id(_decoded(m)) for m in page)))
                     if len(page) < PAGE:
                         break
                     start += PAGE
+        delivered = {
+            _text(tag): float(when)
+            for tag, when in client.zrange(channel.unacked_index_key, 0, -1, withscores=True)
+        }
         cursor = 0
         while True:
             cursor, entries = client.hscan(channel.unacked_key, cursor, count=PAGE)
-            for item in entries.values():
+            for tag, item in entries.items():
                 entry = _decoded(item)
-                if isinstance(entry, list) and entry:
-                    message_id = _message_id(entry[0])
-                    if message_id:
-                        found.add(message_id)
+                message_id = _message_id(entry[0]) if isinstance(entry, list) and entry else None
+                if message_id:
+                    unacked[message_id] = delivered.get(_text(tag), 0.0)
             if not cursor:
                 break
-    return found
+    return BrokerHeld(waiting, unacked)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -33,24 +33,27 @@ from photoq.config import Settings, get_settings
 from photoq.errors import PhotoqError
 from photoq.queue.notify import post_dead
 from photoq.queue.reconcile import reconcile
+from photoq.queue.recovery import eta_held_job_ids
 from photoq.queue.tracking import catalog
 
 log = logging.getLogger(__name__)
 
 
 def held_job_ids() -> list[int]:
-    """Ids of the photoq jobs this worker received and has not finished (running or about to)."""
+    """Ids of the photoq jobs this worker received and has not finished: running, about to
+    run, or waiting for a retry's countdown."""
+    held = eta_held_job_ids(time.time())
     for _ in range(10):
         try:
             requests = list(worker_state.reserved_requests)
         except RuntimeError:  # the consumer changed the set while it was copied
             continue
-        return [
+        return held + [
             int(r.args[0])
             for r in requests
             if r.name.startswith("photoq.") and r.args and isinstance(r.args[0], int)
         ]
-    return []
+    return held
 
 
 class _Outage:

@@ -4,7 +4,9 @@ DESIGN.md invariant 7. One pass finds three kinds of job without an owner and se
 message (the old one, should it ever come back, is dropped as superseded: invariant 2):
 
 * **lost**: ``queued`` or ``retrying``, but its message is neither waiting in the broker nor
-  held by a worker (a Redis restarted without persistence, a purge, a failover);
+  held by a live worker (a Redis restarted without persistence, a purge, a failover; or a
+  prefetched or retry-countdown message left unacked by a worker that died, which Redis would
+  hand out again only after its one-hour visibility timeout);
 * **orphaned**: ``running`` on a worker that stopped beating, or that beats without holding it
   (:meth:`photoq.catalog.workers.WorkerRegistry.orphaned_running`);
 * **stuck follow-ups**: ``pending`` jobs whose earlier jobs are all final, when the worker that
@@ -32,7 +34,7 @@ from photoq.catalog.jobs import JobRepository
 from photoq.catalog.models import utcnow
 from photoq.catalog.workers import WorkerRegistry
 from photoq.queue.broker import broker_errors
-from photoq.queue.broker_scan import held_message_ids
+from photoq.queue.broker_scan import BrokerHeld, held_messages
 from photoq.queue.dispatch import publish, release_followups
 
 if TYPE_CHECKING:
@@ -116,18 +118,29 @@ def _republish_lost(app: Celery, catalog: Catalog, settings: Settings) -> list[i
     if not waiting:
         return []
     queues = {queue for _, queue in waiting.values()}
-    held = held_message_ids(app, queues)
-    missing = [job_id for job_id, (mid, _) in waiting.items() if mid not in held]
-    if not missing:
+    registry = WorkerRegistry(catalog, settings.worker_dead_after)
+
+    def missing(held: BrokerHeld, listed: set[int]) -> set[int]:
+        gone = set()
+        for job_id, (mid, _) in waiting.items():
+            if mid in held.waiting:
+                continue
+            delivered = held.unacked.get(mid)
+            # Unacked for longer than a heartbeat takes to list it, and no live worker does:
+            # its holder died.
+            if delivered is None or (
+                job_id not in listed and time.time() - delivered > settings.worker_dead_after
+            ):
+                gone.add(job_id)
+        return gone
+
+    first = missing(held_messages(app, queues), registry.listed_job_ids())
+    if not first:
         return []
     time.sleep(RESCAN_AFTER_S)
-    held = held_message_ids(app, queues)
-    now_seen = jobs.messages_of(missing)
-    lost = {
-        job_id: mid
-        for job_id, mid in now_seen.items()
-        if mid == waiting[job_id][0] and mid not in held
-    }
+    both = first & missing(held_messages(app, queues), registry.listed_job_ids())
+    now_seen = jobs.messages_of(sorted(both))
+    lost = {job_id: mid for job_id, mid in now_seen.items() if mid == waiting[job_id][0]}
     if not lost:
         return []
     fresh = JobAdmin(catalog).requeue_unowned(lost)

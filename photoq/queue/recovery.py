@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 #: Enough to cover prefetched and ETA-held messages of any sane worker.
 MAX_TRACKED = 10_000
 _held: OrderedDict[str, int] = OrderedDict()
+#: Messages held for a retry's countdown: message id → (job id, when it comes due). Celery
+#: lists them nowhere until they are due, yet the heartbeat must say this worker holds them.
+_waiting_eta: OrderedDict[str, tuple[int, float]] = OrderedDict()
 
 
 @task_received.connect
@@ -41,6 +44,19 @@ def _remember(request: Any = None, **_: Any) -> None:
     _held[request.id] = int(request.args[0])
     while len(_held) > MAX_TRACKED:
         _held.popitem(last=False)
+    if request.eta is not None:
+        _waiting_eta[request.id] = (int(request.args[0]), request.eta.timestamp())
+        while len(_waiting_eta) > MAX_TRACKED:
+            _waiting_eta.popitem(last=False)
+
+
+def eta_held_job_ids(now: float) -> list[int]:
+    """Jobs whose retry message this worker holds until its countdown ends (those due by
+    ``now`` are listed by Celery as received instead, and forgotten here)."""
+    for message_id, (_, due) in list(_waiting_eta.items()):
+        if due <= now:
+            _waiting_eta.pop(message_id, None)
+    return [job_id for job_id, _ in list(_waiting_eta.values())]
 
 
 class RecoverHeldJobs(bootsteps.StartStopStep):  # type: ignore[misc]

@@ -72,6 +72,25 @@ def test_a_killed_workers_job_is_taken_over_by_another_worker(
     assert done.read_text().split() == [str(job_id)]
 
 
+def test_a_retry_countdown_held_by_a_killed_worker_runs_elsewhere(owned: QueueHarness) -> None:
+    """The retry's message waits unacked in the worker that took it; killed, that worker would
+    leave the job to Redis's one-hour visibility timeout."""
+    owned.env["PHOTOQ_RETRY_BASE_DELAY"] = "30"  # a 30-60 s countdown
+    owned.start_worker(concurrency=1)
+    [job_id] = owned.submit([probe(Priority.MEDIUM, transient_failures=1)])
+    owned.wait_status(job_id, "retrying")
+    time.sleep(1.0)  # the retry message reaches the worker and waits there for its countdown
+    victim = owned.workers.pop()
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    killed = time.monotonic()
+    owned.start_worker(concurrency=1)
+    [info] = owned.wait_final([job_id], timeout=25)
+    assert info.status == "succeeded"
+    assert time.monotonic() - killed < 25  # before the countdown itself could have ended
+    assert [a.outcome for a in owned.jobs.attempts(job_id)] == ["retry", "succeeded"]
+
+
 def test_a_second_worker_under_a_live_name_is_refused(owned: QueueHarness) -> None:
     name = owned.start_worker(concurrency=1)
     twin = subprocess.run(
